@@ -1,0 +1,121 @@
+// Package reports holds the one result model of a certification run and renders every report
+// file from it: report.json (canonical), junit.xml, cucumber.json, summary.md and report.html.
+package reports
+
+import "time"
+
+// SchemaVersion is the version of the report.json format. Bump it on any incompatible change.
+const SchemaVersion = "1.0"
+
+// Verdict is the outcome of a run, a requirement or a scenario.
+type Verdict string
+
+// Verdicts, from best to worst for a requirement. CONFIG means the fault is in the harness
+// set-up or the target file, not in the system under test.
+const (
+	Pass          Verdict = "PASS"
+	Fail          Verdict = "FAIL"
+	NotApplicable Verdict = "NOT_APPLICABLE"
+	Skipped       Verdict = "SKIPPED"
+	Error         Verdict = "ERROR"
+	Config        Verdict = "CONFIG"
+)
+
+// Report is the whole result of one run against one system. Every renderer reads only this.
+type Report struct {
+	SchemaVersion string        `json:"schemaVersion"`
+	Verdict       Verdict       `json:"verdict"`
+	Conformant    bool          `json:"conformant"`
+	FailOn        string        `json:"failOn"` // "must" or "should"
+	Target        Target        `json:"target"`
+	Suite         Suite         `json:"suite"`
+	StartedAt     time.Time     `json:"startedAt"`
+	FinishedAt    time.Time     `json:"finishedAt"`
+	Summary       Summary       `json:"summary"`
+	Requirements  []Requirement `json:"requirements"`
+	Scenarios     []Scenario    `json:"scenarios"`
+	Message       string        `json:"message,omitempty"` // why a run is CONFIG or ERROR
+}
+
+// Target identifies the system under test.
+type Target struct {
+	Name         string   `json:"name"`
+	BaseURL      string   `json:"baseUrl"`
+	Vendor       string   `json:"vendor"`
+	Product      string   `json:"product"`
+	Version      string   `json:"version"`
+	Councils     []string `json:"councils,omitempty"`
+	Capabilities []string `json:"capabilities,omitempty"`
+}
+
+// Suite identifies what the system was tested against.
+type Suite struct {
+	SpecVersion  string `json:"specVersion"`  // API version of the OpenAPI document
+	SuiteVersion string `json:"suiteVersion"` // version of the scenarios and steps
+	SpecDigest   string `json:"specDigest"`   // sha256 of the OpenAPI document
+	Tags         string `json:"tags,omitempty"`
+}
+
+// Summary counts requirements and scenarios by verdict.
+type Summary struct {
+	Requirements map[Verdict]int `json:"requirements"`
+	Scenarios    map[Verdict]int `json:"scenarios"`
+}
+
+// Requirement is the verdict on one requirement of the catalogue.
+type Requirement struct {
+	ID        string   `json:"id"`
+	Level     string   `json:"level"` // MUST or SHOULD
+	Group     string   `json:"group"`
+	Text      string   `json:"text"`
+	Verdict   Verdict  `json:"verdict"`
+	Scenarios []string `json:"scenarios"` // ids of the scenarios that check it
+}
+
+// Scenario is the outcome of one Gherkin scenario.
+type Scenario struct {
+	ID           string        `json:"id"` // feature file path and line, e.g. features/id.feature:12
+	Name         string        `json:"name"`
+	Feature      string        `json:"feature"`
+	Tags         []string      `json:"tags"`
+	Requirements []string      `json:"requirements"`
+	Verdict      Verdict       `json:"verdict"`
+	Duration     time.Duration `json:"durationNs"`
+	Steps        []Step        `json:"steps"`
+	Failure      *Failure      `json:"failure,omitempty"`
+}
+
+// Step is the outcome of one Gherkin step.
+type Step struct {
+	Keyword  string        `json:"keyword"`
+	Text     string        `json:"text"`
+	Status   string        `json:"status"` // passed, failed, skipped, undefined, pending
+	Duration time.Duration `json:"durationNs"`
+	Error    string        `json:"error,omitempty"`
+}
+
+// Failure explains why a scenario did not pass: what was expected, what came back, where, and
+// the exchanges behind it (personal data redacted unless the run disabled redaction).
+type Failure struct {
+	Requirement string     `json:"requirement,omitempty"`
+	Message     string     `json:"message"`
+	Pointer     string     `json:"pointer,omitempty"` // JSON Pointer or "header:Name"
+	Expected    string     `json:"expected,omitempty"`
+	Actual      string     `json:"actual,omitempty"`
+	Exchanges   []Exchange `json:"exchanges,omitempty"`
+}
+
+// Exchange is one recorded HTTP request and response.
+type Exchange struct {
+	Operation       string            `json:"operation,omitempty"` // OpenAPI operationId
+	Method          string            `json:"method"`
+	URL             string            `json:"url"`
+	RequestHeaders  map[string]string `json:"requestHeaders,omitempty"`
+	RequestBody     string            `json:"requestBody,omitempty"`
+	Status          int               `json:"status"`
+	ResponseHeaders map[string]string `json:"responseHeaders,omitempty"`
+	ResponseBody    string            `json:"responseBody,omitempty"`
+	DurationMs      int64             `json:"durationMs"`
+	Error           string            `json:"error,omitempty"` // transport error, if any
+	Violations      []string          `json:"violations,omitempty"`
+}
