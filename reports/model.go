@@ -21,6 +21,19 @@ const (
 	Config        Verdict = "CONFIG"
 )
 
+// FailOn values name the requirement levels whose failure makes a run non-conformant. An empty
+// Report.FailOn means FailOnMust.
+const (
+	FailOnMust   = "must"   // only a failed MUST requirement makes the run non-conformant
+	FailOnShould = "should" // a failed MUST or SHOULD requirement makes the run non-conformant
+)
+
+// Levels of a requirement in the catalogue.
+const (
+	LevelMust   = "MUST"
+	LevelShould = "SHOULD"
+)
+
 // Report is the whole result of one run against one system. Every renderer reads only this.
 type Report struct {
 	SchemaVersion string        `json:"schemaVersion"`
