@@ -1,5 +1,11 @@
 // Package reports holds the one result model of a certification run and renders every report
 // file from it: report.json (canonical), junit.xml, cucumber.json, summary.md and report.html.
+//
+// The runner fills a Report with the requirement catalogue (in catalogue order) and the
+// scenarios that ran, calls Finalise to check it and derive every verdict and count, and then
+// calls WriteAll, or one of the Write functions, to render it. The renderers only read the
+// report, so a finalised Report may be rendered from several goroutines at once. ReadJSON
+// reads report.json back.
 package reports
 
 import "time"
@@ -35,6 +41,9 @@ const (
 )
 
 // Report is the whole result of one run against one system. Every renderer reads only this.
+// Verdict, Conformant, Summary and each Requirement's Verdict are derived by Finalise, except
+// that a runner may set Verdict to CONFIG or ERROR, with a Message, for a run that could not
+// be set up or could not reach the target.
 type Report struct {
 	SchemaVersion string        `json:"schemaVersion"`
 	Verdict       Verdict       `json:"verdict"`
@@ -102,20 +111,25 @@ type Scenario struct {
 type Step struct {
 	Keyword  string        `json:"keyword"`
 	Text     string        `json:"text"`
-	Status   string        `json:"status"` // passed, failed, skipped, undefined, pending
+	Status   string        `json:"status"` // passed, failed, skipped, undefined, pending, ambiguous
 	Duration time.Duration `json:"durationNs"`
 	Error    string        `json:"error,omitempty"`
 }
 
 // Failure explains why a scenario did not pass: what was expected, what came back, where, and
 // the exchanges behind it (personal data redacted unless the run disabled redaction).
+//
+// A failure counts against the requirements it names, Requirement and Requirements together,
+// or against every requirement its scenario checks when it names none. Each requirement it
+// names must be one the scenario checks.
 type Failure struct {
-	Requirement string     `json:"requirement,omitempty"`
-	Message     string     `json:"message"`
-	Pointer     string     `json:"pointer,omitempty"` // JSON Pointer or "header:Name"
-	Expected    string     `json:"expected,omitempty"`
-	Actual      string     `json:"actual,omitempty"`
-	Exchanges   []Exchange `json:"exchanges,omitempty"`
+	Requirement  string     `json:"requirement,omitempty"`
+	Requirements []string   `json:"requirements,omitempty"` // when it counts against more than one
+	Message      string     `json:"message"`
+	Pointer      string     `json:"pointer,omitempty"` // JSON Pointer or "header:Name"
+	Expected     string     `json:"expected,omitempty"`
+	Actual       string     `json:"actual,omitempty"`
+	Exchanges    []Exchange `json:"exchanges,omitempty"`
 }
 
 // Exchange is one recorded HTTP request and response.

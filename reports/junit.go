@@ -1,0 +1,192 @@
+package reports
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// junitTimestamp is the ISO 8601 form, without a zone, that the JUnit XML schema expects; the
+// time is in UTC.
+const junitTimestamp = "2006-01-02T15:04:05"
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name      string      `xml:"name,attr"`
+	Tests     int         `xml:"tests,attr"`
+	Failures  int         `xml:"failures,attr"`
+	Errors    int         `xml:"errors,attr"`
+	Skipped   int         `xml:"skipped,attr"`
+	Time      string      `xml:"time,attr"`
+	Timestamp string      `xml:"timestamp,attr,omitempty"`
+	Cases     []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Classname string        `xml:"classname,attr"`
+	Name      string        `xml:"name,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitProblem `xml:"failure,omitempty"`
+	Error     *junitProblem `xml:"error,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+}
+
+type junitProblem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",cdata"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}
+
+// junitMessageLimit caps the message attribute; the element text holds the whole story.
+const junitMessageLimit = 300
+
+// WriteJUnit writes r to w as junit.xml, built from the model rather than by godog, so that a
+// CI server counts exactly what the report says. There is one <testsuite> per feature, in
+// scenario order, and one <testcase classname="feature" name="scenario"> per scenario; a
+// scenario name that repeats within a feature gets its id appended. A FAIL scenario has a
+// <failure> whose type is the requirement it breaks and whose text gives the message, JSON
+// Pointer, expected and actual values, the first recorded exchange and the failed step. ERROR
+// and CONFIG scenarios have an <error> of that type, and SKIPPED and NOT_APPLICABLE ones a
+// <skipped> whose message starts with the verdict. When the runner gave the run a CONFIG or
+// ERROR verdict with a Message, a first suite "icscert" holds one erroring testcase "run", so
+// that a run which tested nothing never looks green. Every string is escaped and stripped of
+// characters XML cannot carry. It returns an error if r has not been finalised.
+func WriteJUnit(w io.Writer, r *Report) error {
+	if err := checkFinalised(r); err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(buildJUnit(r)); err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	if _, err := io.WriteString(w, "\n"); err != nil {
+		return fmt.Errorf("write junit: %w", err)
+	}
+	return nil
+}
+
+func buildJUnit(r *Report) junitSuites {
+	reqs := requirementIndex(r)
+	top := junitSuites{Name: printable("icscert: " + systemName(r))}
+	var timestamp string
+	if !r.StartedAt.IsZero() {
+		timestamp = r.StartedAt.UTC().Format(junitTimestamp)
+	}
+	if r.Message != "" && (r.Verdict == Config || r.Verdict == Error) {
+		top.Suites = append(top.Suites, junitSuite{
+			Name: "icscert", Tests: 1, Errors: 1, Time: seconds(0), Timestamp: timestamp,
+			Cases: []junitCase{{
+				Classname: "icscert", Name: "run", Time: seconds(0),
+				Error: &junitProblem{
+					Message: oneLine(r.Message, junitMessageLimit),
+					Type:    string(r.Verdict),
+					Text:    printable(fmt.Sprintf("The run could not test %s at %s: %s", systemName(r), r.Target.BaseURL, r.Message)),
+				},
+			}},
+		})
+	}
+	for _, g := range byFeature(r) {
+		suite := junitSuite{Name: printable(g.Name), Timestamp: timestamp}
+		names := map[string]int{}
+		for _, s := range g.Scenarios {
+			names[s.Name]++
+		}
+		var total time.Duration
+		for _, s := range g.Scenarios {
+			name := s.Name
+			if names[name] > 1 {
+				name += " (" + s.ID + ")"
+			}
+			c := junitCase{Classname: printable(g.Name), Name: printable(name), Time: seconds(s.Duration)}
+			switch s.Verdict {
+			case Fail:
+				c.Failure = junitFailure(s, reqs)
+				suite.Failures++
+			case Error, Config:
+				c.Error = junitFailure(s, reqs)
+				c.Error.Type = string(s.Verdict)
+				suite.Errors++
+			case Skipped, NotApplicable:
+				msg := string(s.Verdict)
+				if why := reason(s); why != "" {
+					msg += ": " + why
+				}
+				c.Skipped = &junitSkipped{Message: oneLine(msg, junitMessageLimit)}
+				suite.Skipped++
+			}
+			suite.Cases = append(suite.Cases, c)
+			total += s.Duration
+		}
+		suite.Tests = len(suite.Cases)
+		suite.Time = seconds(total)
+		top.Suites = append(top.Suites, suite)
+	}
+	var total time.Duration
+	for _, s := range r.Scenarios {
+		total += s.Duration
+	}
+	for _, suite := range top.Suites {
+		top.Tests += suite.Tests
+		top.Failures += suite.Failures
+		top.Errors += suite.Errors
+		top.Skipped += suite.Skipped
+	}
+	top.Time = seconds(total)
+	return top
+}
+
+// junitFailure describes why scenario s did not pass, typed by the requirement it breaks.
+func junitFailure(s *Scenario, reqs map[string]*Requirement) *junitProblem {
+	p := &junitProblem{Type: string(s.Verdict), Message: oneLine(reason(s), junitMessageLimit)}
+	if ids := blamed(s); len(ids) > 0 {
+		p.Type = ids[0]
+	}
+	if p.Message == "" {
+		p.Message = "scenario verdict " + string(s.Verdict)
+	}
+	var b strings.Builder
+	for _, id := range blamed(s) {
+		if req := reqs[id]; req != nil {
+			fmt.Fprintf(&b, "Requirement: %s (%s) %s\n", req.ID, req.Level, req.Text)
+		}
+	}
+	fmt.Fprintf(&b, "Scenario: %s (%s)\n", s.Name, s.ID)
+	if f := s.Failure; f != nil {
+		fmt.Fprintf(&b, "Message: %s\n", f.Message)
+		if f.Pointer != "" {
+			fmt.Fprintf(&b, "Pointer: %s\n", f.Pointer)
+		}
+		if f.Expected != "" || f.Actual != "" {
+			fmt.Fprintf(&b, "Expected: %s\nActual: %s\n", f.Expected, f.Actual)
+		}
+		if len(f.Exchanges) > 0 {
+			x := f.Exchanges[0]
+			fmt.Fprintf(&b, "Exchange 1 of %d: %s -> %s\n", len(f.Exchanges), requestLine(x), statusLine(x))
+		}
+	}
+	if st := failedStep(s); st != nil {
+		fmt.Fprintf(&b, "Failed step: %s %s: %s\n", strings.TrimSpace(st.Keyword), st.Text, st.Error)
+	}
+	p.Text = printable(b.String())
+	return p
+}
