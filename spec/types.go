@@ -321,13 +321,13 @@ type Meta struct {
 
 // LocalAuthority is one council in the reference list.
 type LocalAuthority struct {
-	DfeCode      string   `json:"dfeCode"`
-	GssCode      string   `json:"gssCode"`
-	Name         string   `json:"name"`
-	Status       string   `json:"status"` // LIVE or TERMINATED
-	OperatingOn  Date     `json:"operatingFrom,omitempty"`
-	TerminatedOn Date     `json:"terminatedOn,omitempty"`
-	Successors   []string `json:"successors,omitempty"`
+	DfeCode       string   `json:"dfeCode"`
+	GssCode       string   `json:"gssCode"`
+	Name          string   `json:"name"`
+	Status        string   `json:"status"` // LIVE or TERMINATED
+	OperatingFrom Date     `json:"operatingFrom,omitempty"`
+	TerminatedOn  Date     `json:"terminatedOn,omitempty"`
+	Successors    []string `json:"successors,omitempty"`
 }
 
 // LocalAuthorityList is the body of GET /v1/reference/local-authorities.
