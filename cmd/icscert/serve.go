@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/icscert/icscert/fixtures"
+	"github.com/icscert/icscert/reference"
+	"github.com/icscert/icscert/reference/store/sqlite"
+)
+
+func init() {
+	verbs["serve"] = verb{"run the reference server on its own, as a supplier's sandbox", runServe}
+}
+
+// serveConfig is the parsed command line of `icscert serve`.
+type serveConfig struct {
+	addr     string
+	db       string
+	jwks     string
+	audience string
+	seed     int
+	tokens   string
+}
+
+func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
+	var c serveConfig
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&c.db, "db", "icscert-reference.db", "SQLite database file (created if missing)")
+	fs.StringVar(&c.jwks, "jwks", "", "JWKS that verifies tokens: an http(s) URL or a file; empty runs a built-in sandbox issuer")
+	fs.StringVar(&c.audience, "audience", reference.DefaultAudience, "token audience the server accepts")
+	fs.IntVar(&c.seed, "seed", 0, "number of synthetic children to create at start (built-in issuer only)")
+	fs.StringVar(&c.tokens, "tokens", "", "with the built-in issuer: write sample bearer tokens for every role to this file")
+	if err := fs.Parse(args); err != nil {
+		return c, usageError("serve: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return c, usageError("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if c.seed < 0 || c.seed > 10000 {
+		return c, usageError("serve: --seed must be between 0 and 10000, got %d", c.seed)
+	}
+	if c.jwks != "" && (c.seed > 0 || c.tokens != "") {
+		return c, usageError("serve: --seed and --tokens need the built-in issuer; omit --jwks")
+	}
+	return c, nil
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parseServe(args, stderr)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return usageError("serve: listen on %s: %w", c.addr, err)
+	}
+	base := "http://" + ln.Addr().String()
+
+	var (
+		keys   reference.KeySource
+		issuer *fixtures.Issuer
+	)
+	switch {
+	case c.jwks == "":
+		if issuer, err = fixtures.NewIssuer(base); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("serve: %w", err)
+		}
+		keys = reference.JWKSFromBytes(issuer.JWKS())
+	case strings.HasPrefix(c.jwks, "http://") || strings.HasPrefix(c.jwks, "https://"):
+		keys = reference.JWKSFromURL(c.jwks)
+	default:
+		keys = reference.JWKSFromFile(c.jwks)
+	}
+
+	if dir := filepath.Dir(c.db); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			_ = ln.Close()
+			return usageError("serve: create database folder: %w", err)
+		}
+	}
+	st, err := sqlite.Open(c.db)
+	if err != nil {
+		_ = ln.Close()
+		return usageError("serve: %w", err)
+	}
+	srv, err := reference.New(reference.Options{Store: st, Keys: keys, Audience: c.audience})
+	if err != nil {
+		_ = st.Close()
+		_ = ln.Close()
+		return usageError("serve: %w", err)
+	}
+	defer func() { _ = srv.Close() }()
+
+	mux := http.NewServeMux()
+	mux.Handle("/", srv.Handler())
+	if issuer != nil {
+		mux.Handle(fixtures.JWKSPath, issuer.Handler())
+		if c.seed > 0 {
+			n, err := seedChildren(ctx, srv.Handler(), issuer, c.audience, c.seed)
+			if err != nil {
+				_ = ln.Close()
+				return fmt.Errorf("serve: %w", err)
+			}
+			fmt.Fprintf(stdout, "seeded %d synthetic children (council 202)\n", n)
+		}
+		if c.tokens != "" {
+			if err := writeSampleTokens(c.tokens, issuer, c.audience); err != nil {
+				_ = ln.Close()
+				return fmt.Errorf("serve: %w", err)
+			}
+			fmt.Fprintf(stdout, "sample tokens for every role: %s\n", c.tokens)
+		}
+		fmt.Fprintf(stdout, "trusting the built-in sandbox issuer: JWKS at %s%s\n", base, fixtures.JWKSPath)
+	}
+
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	fmt.Fprintf(stdout, "reference server listening on %s (database %s)\n", base, c.db)
+	fmt.Fprintf(stdout, "try: curl -s %s/healthz ; curl -s %s/v1/meta\n", base, base)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil {
+		return fmt.Errorf("serve: shut down: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// sandboxActor is the council management team that seeds the sandbox.
+var sandboxActor = fixtures.Claims{Sub: "sandbox-seeder", Role: "LA_MANAGEMENT", Org: "LA-202", La: "202", Sector: "LA"}
+
+// seedChildren creates n synthetic children through the API itself, so that seeded data obeys
+// every rule a client's data does. Children the server refuses as duplicates are skipped.
+func seedChildren(ctx context.Context, h http.Handler, issuer *fixtures.Issuer, audience string, n int) (int, error) {
+	claims := sandboxActor
+	claims.Audience = audience
+	token, err := issuer.Token(claims)
+	if err != nil {
+		return 0, fmt.Errorf("seed: %w", err)
+	}
+	gen := fixtures.NewGenerator(2005)
+	created := 0
+	for i := 0; i < n; i++ {
+		if err := ctx.Err(); err != nil {
+			return created, fmt.Errorf("seed: %w", err)
+		}
+		body, err := json.Marshal(gen.Child(fixtures.WithCouncil("202")))
+		if err != nil {
+			return created, fmt.Errorf("seed: %w", err)
+		}
+		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/v1/children", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		switch rec.Code {
+		case http.StatusCreated:
+			created++
+		case http.StatusConflict:
+		default:
+			return created, fmt.Errorf("seed: create child %d: status %d: %s", i+1, rec.Code, rec.Body.String())
+		}
+	}
+	return created, nil
+}
+
+// writeSampleTokens writes one bearer token per role, for trying the sandbox by hand.
+func writeSampleTokens(path string, issuer *fixtures.Issuer, audience string) error {
+	actors := []fixtures.Claims{
+		{Sub: "pr-1", Role: "PRACTITIONER", Org: "SYN-SCHOOL-1", La: "202", Sector: "EDUCATION"},
+		{Sub: "pr-2", Role: "PRACTITIONER", Org: "SYN-GP-1", La: "202", Sector: "HEALTH"},
+		{Sub: "sw-1", Role: "SOCIAL_WORKER", Org: "LA-202-CSC", La: "202", Sector: "SOCIAL_CARE"},
+		{Sub: "hu-1", Role: "HEALTH_UNSCHEDULED", Org: "SYN-ED-1", La: "202", Sector: "HEALTH"},
+		sandboxActor,
+		{Sub: "au-1", Role: "AUDITOR", Org: "SYN-AUDIT", La: "202", Sector: "LA"},
+	}
+	tokens := map[string]string{}
+	for _, a := range actors {
+		a.Audience = audience
+		a.TTL = 12 * time.Hour
+		t, err := issuer.Token(a)
+		if err != nil {
+			return fmt.Errorf("write sample tokens: %w", err)
+		}
+		tokens[a.Role+"/"+a.Sector] = t
+	}
+	b, err := json.MarshalIndent(tokens, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write sample tokens: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write sample tokens: %w", err)
+	}
+	return nil
+}
