@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/icscert/icscert/internal/harness"
+	"github.com/icscert/icscert/reports"
+	"github.com/icscert/icscert/steps"
+)
+
+func init() {
+	verbs["run"] = verb{summary: "certify one system against the suite", run: runVerb}
+}
+
+// runVerb is `icscert run`: exit 0 conformant, 1 non-conformant, 2 a configuration or usage
+// error (CONFIG), 3 the target could not be tested (ERROR).
+func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		target          = fs.String("target", "", "target file (YAML) describing the system under test (required)")
+		out             = fs.String("out", "", "directory for report.json, junit.xml, cucumber.json, summary.md and report.html (required)")
+		tags            = fs.String("tags", "", `scenarios to run, in godog's tag syntax: "@ID-001,@ID-002" (or), "@SEARCH && ~@slow" (and not)`)
+		failOn          = fs.String("fail-on", reports.FailOnMust, "which failed requirements make the system non-conformant: must or should")
+		concurrency     = fs.Int("concurrency", harness.DefaultConcurrency, "scenarios run at once")
+		noRedact        = fs.Bool("no-redact", false, "keep personal data in the evidence (local debugging only; tokens are always removed)")
+		timeout         = fs.Duration("timeout", steps.DefaultRequestTimeout, "per-request timeout; a target slower than this is ERROR")
+		scenarioTimeout = fs.Duration("scenario-timeout", steps.DefaultScenarioTimeout, "per-scenario timeout")
+		listen          = fs.String("listen", harness.DefaultListen, "address serving the harness's token keys (JWKS) to the target")
+	)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: icscert run --target FILE --out DIR [--tags EXPR] [--fail-on must|should] [--concurrency N] [--no-redact] [--timeout 10s]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &exitError{code: exitUsage}
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usageError("run: unexpected argument %q", fs.Arg(0))
+	case *target == "":
+		return usageError("run: --target is required")
+	case *out == "":
+		return usageError("run: --out is required")
+	case *failOn != reports.FailOnMust && *failOn != reports.FailOnShould:
+		return usageError("run: --fail-on must be %q or %q", reports.FailOnMust, reports.FailOnShould)
+	case *concurrency < 1:
+		return usageError("run: --concurrency must be at least 1")
+	case *timeout <= 0 || *scenarioTimeout <= 0:
+		return usageError("run: timeouts must be positive")
+	}
+	if _, err := harness.ParseTags(*tags); err != nil {
+		return usageError("run: --tags: %v", err)
+	}
+
+	rep, err := harness.Run(ctx, harness.Config{
+		TargetFile:      *target,
+		OutDir:          *out,
+		Tags:            *tags,
+		FailOn:          *failOn,
+		Concurrency:     *concurrency,
+		RequestTimeout:  *timeout,
+		ScenarioTimeout: *scenarioTimeout,
+		Redact:          !*noRedact,
+		Listen:          *listen,
+		Progress:        stdout,
+		LiveProgress:    isTerminal(stdout),
+	})
+	if rep != nil {
+		printSummary(stdout, rep, *out)
+	}
+	if err != nil {
+		return err
+	}
+	return verdictExit(rep)
+}
+
+// verdictExit maps a finalised report's verdict to the exit code. A run in which nothing ran
+// (SKIPPED) is a usage error: it certifies nothing.
+func verdictExit(rep *reports.Report) error {
+	switch {
+	case rep.Conformant:
+		return nil
+	case rep.Verdict == reports.Config:
+		return &exitError{code: exitUsage}
+	case rep.Verdict == reports.Skipped:
+		return &exitError{code: exitUsage, err: errors.New("run: no scenario ran: check --tags and the capabilities the target declares")}
+	case rep.Verdict == reports.Error:
+		return &exitError{code: exitUntestable}
+	default:
+		return &exitError{code: exitFail}
+	}
+}
+
+// printSummary prints the run's verdict, counts and where the reports are.
+func printSummary(w io.Writer, rep *reports.Report, out string) {
+	verdict := string(rep.Verdict)
+	if rep.Conformant {
+		verdict += " (conformant)"
+	} else {
+		verdict += " (not conformant)"
+	}
+	name := rep.Target.Name
+	if name == "" {
+		name = "target"
+	}
+	if product := strings.TrimSpace(strings.Join([]string{rep.Target.Vendor, rep.Target.Product, rep.Target.Version}, " ")); product != "" {
+		name += " (" + product + ")"
+	}
+	fmt.Fprintf(w, "%s: %s\n", name, verdict)
+	if rep.Message != "" {
+		fmt.Fprintf(w, "  %s\n", rep.Message)
+	}
+	fmt.Fprintf(w, "  requirements: %s\n", counts(rep.Summary.Requirements))
+	fmt.Fprintf(w, "  scenarios:    %s\n", counts(rep.Summary.Scenarios))
+	for _, req := range rep.Requirements {
+		if req.Verdict == reports.Fail || req.Verdict == reports.Error || req.Verdict == reports.Config {
+			fmt.Fprintf(w, "  %-14s %-6s %s\n", req.Verdict, req.ID, req.Text)
+		}
+	}
+	fmt.Fprintf(w, "  reports in %s (took %s)\n", out, rep.FinishedAt.Sub(rep.StartedAt).Round(time.Millisecond))
+}
+
+func counts(m map[reports.Verdict]int) string {
+	order := []reports.Verdict{reports.Pass, reports.Fail, reports.Error, reports.Config, reports.NotApplicable, reports.Skipped}
+	s := ""
+	for _, v := range order {
+		if m[v] == 0 {
+			continue
+		}
+		if s != "" {
+			s += ", "
+		}
+		s += fmt.Sprintf("%d %s", m[v], v)
+	}
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// isTerminal reports whether w is a character device, such as an interactive terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,167 @@
+package harness
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/icscert/icscert/reports"
+	"github.com/icscert/icscert/steps"
+)
+
+// scenarioResult turns what godog reported of a scenario that ran and its Outcome into the
+// report's Scenario.
+//
+// The verdict, first match wins:
+//   - a failure charged to one of the scenario's own requirements: FAIL;
+//   - a defect of the harness or suite (undefined step, request breaking the contract…): CONFIG;
+//   - the target could not be tested (no response, a timeout): ERROR;
+//   - a failure charged only to other requirements (a contract violation the document or the
+//     fallback table attributes elsewhere): FAIL, and the scenario is linked to that
+//     requirement, whose evidence it is;
+//   - else PASS.
+//
+// The report holds one Failure per scenario: the finding that decided the verdict, with the
+// others summarised in its message. Its Requirement is empty when the failure counts against
+// all the scenario's requirements, so that the report counts it against each.
+func scenarioResult(sc suiteScenario, run *scenarioRun, o steps.Outcome, hasOutcome bool) reports.Scenario {
+	out := reports.Scenario{
+		ID:           sc.ID,
+		Name:         sc.Name,
+		Feature:      sc.Feature,
+		Tags:         sc.Tags,
+		Requirements: append([]string(nil), sc.Requirements...),
+		Steps:        append([]reports.Step(nil), run.steps...),
+		Duration:     run.last.Sub(run.started),
+	}
+	findings := o.Findings
+	if !hasOutcome {
+		findings = []steps.Finding{{Verdict: reports.Config, Failure: reports.Failure{
+			Message: "the scenario produced no outcome: it has no steps, or its hooks did not run",
+		}}}
+	}
+	for _, st := range out.Steps {
+		if st.Status == "undefined" || st.Status == "pending" || st.Status == "ambiguous" {
+			findings = append(findings, steps.Finding{Verdict: reports.Config, Failure: reports.Failure{
+				Message: fmt.Sprintf("suite defect: step %q is %s", st.Text, st.Status),
+			}})
+		}
+	}
+
+	// A step godog saw pass but in which the scenario recorded a failure (a contract
+	// violation) is failed in the report.
+	for _, f := range findings {
+		i, ok := run.index[f.StepID]
+		if !ok || f.StepID == "" {
+			continue
+		}
+		if st := &out.Steps[i]; st.Status == "passed" {
+			st.Status = "failed"
+			st.Error = f.Failure.Message
+		}
+	}
+
+	var primary int
+	if out.Verdict, primary = decide(findings, sc.Requirements); out.Verdict == reports.Pass {
+		return out
+	}
+
+	p := findings[primary]
+	failure := p.Failure
+	failure.Requirement = ""
+	if p.Verdict == reports.Fail {
+		failure.Requirement = chargedTo(p.Requirements, sc.Requirements)
+		if failure.Requirement != "" && !slices.Contains(out.Requirements, failure.Requirement) {
+			out.Requirements = append(out.Requirements, failure.Requirement)
+		}
+	}
+	var more []string
+	for i, f := range findings {
+		if i == primary {
+			continue
+		}
+		who := string(f.Verdict)
+		if f.Verdict == reports.Fail {
+			who = strings.Join(f.Requirements, ", ")
+		}
+		more = append(more, fmt.Sprintf("%s: %s", who, f.Failure.Message))
+	}
+	if len(more) > maxMore {
+		more = append(more[:maxMore], "…")
+	}
+	if len(more) > 0 {
+		failure.Message += fmt.Sprintf(" (and %d more: %s)", len(findings)-1, strings.Join(more, "; "))
+	}
+	out.Failure = &failure
+	return out
+}
+
+// decide applies the verdict rules of scenarioResult to a scenario's findings and returns the
+// verdict and the index of the finding that decided it (-1 for PASS).
+func decide(findings []steps.Finding, scenarioReqs []string) (reports.Verdict, int) {
+	own := func(f steps.Finding) bool {
+		if f.Verdict != reports.Fail {
+			return false
+		}
+		for _, r := range f.Requirements {
+			if slices.Contains(scenarioReqs, r) {
+				return true
+			}
+		}
+		return false
+	}
+	is := func(v reports.Verdict) func(steps.Finding) bool {
+		return func(f steps.Finding) bool { return f.Verdict == v }
+	}
+	for _, rule := range []struct {
+		verdict reports.Verdict
+		match   func(steps.Finding) bool
+	}{
+		{reports.Fail, own},
+		{reports.Config, is(reports.Config)},
+		{reports.Error, is(reports.Error)},
+		{reports.Fail, is(reports.Fail)},
+	} {
+		for i, f := range findings {
+			if rule.match(f) {
+				return rule.verdict, i
+			}
+		}
+	}
+	return reports.Pass, -1
+}
+
+// maxMore is how many further findings a scenario's failure message summarises.
+const maxMore = 5
+
+// chargedTo names the one requirement a failure charged to reqs counts against in the report,
+// or "" when it counts against all of the scenario's requirements.
+func chargedTo(reqs, scenarioReqs []string) string {
+	var inScenario []string
+	for _, r := range reqs {
+		if slices.Contains(scenarioReqs, r) {
+			inScenario = append(inScenario, r)
+		}
+	}
+	switch {
+	case len(inScenario) > 0 && len(inScenario) == len(scenarioReqs):
+		return ""
+	case len(inScenario) > 0:
+		return inScenario[0]
+	case len(reqs) > 0:
+		return reqs[0]
+	}
+	return ""
+}
+
+// notRun returns the report's Scenario for a scenario that did not run.
+func notRun(sc suiteScenario, v reports.Verdict) reports.Scenario {
+	return reports.Scenario{
+		ID:           sc.ID,
+		Name:         sc.Name,
+		Feature:      sc.Feature,
+		Tags:         sc.Tags,
+		Requirements: append([]string(nil), sc.Requirements...),
+		Verdict:      v,
+	}
+}

@@ -1,0 +1,403 @@
+// Package harness runs the conformance suite against one system: it loads the target file,
+// serves the harness's token issuer, checks that the target can be tested (preflight), runs the
+// embedded Gherkin scenarios with godog, maps their outcomes to requirement verdicts and writes
+// every report file.
+package harness
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/icscert/icscert/features"
+	"github.com/icscert/icscert/fixtures"
+	"github.com/icscert/icscert/reports"
+	"github.com/icscert/icscert/spec"
+	"github.com/icscert/icscert/steps"
+)
+
+// SuiteVersion is the version of the scenarios and steps; reports add a digest of the
+// embedded feature files to it.
+const SuiteVersion = "0.1.0"
+
+// Defaults of Config.
+const (
+	DefaultConcurrency = 4
+	DefaultListen      = "127.0.0.1:0"
+)
+
+// Config configures one run. The zero value of each optional field takes its default.
+type Config struct {
+	// TargetFile is read with LoadTarget unless Target is set.
+	TargetFile string
+	Target     *Target
+	// OutDir receives report.json, junit.xml, cucumber.json, summary.md and report.html;
+	// "" writes no files.
+	OutDir string
+	// Features is the suite: .feature files at any depth, reported under "features/". Nil
+	// means the suite compiled into the binary (features.FS).
+	Features fs.FS
+	// Tags selects scenarios in godog's tag syntax ("@ID-001 && ~@slow"); "" selects all.
+	Tags string
+	// FailOn is "must" (default) or "should": which failed requirements make the run
+	// non-conformant.
+	FailOn string
+	// Concurrency is how many scenarios run at once; 0 means DefaultConcurrency.
+	Concurrency int
+	// RequestTimeout bounds each request (and preflight), ScenarioTimeout each scenario; zero
+	// means steps.DefaultRequestTimeout and steps.DefaultScenarioTimeout.
+	RequestTimeout  time.Duration
+	ScenarioTimeout time.Duration
+	// Redact removes personal data from the evidence in the reports. `icscert run` sets it
+	// unless --no-redact is given. Bearer tokens are always removed.
+	Redact bool
+	// Listen is the address of the loopback listener that serves the issuer's JWKS; ""
+	// means DefaultListen (a free port on 127.0.0.1).
+	Listen string
+	// Progress, if set, receives a line per scenario that did not pass, or with LiveProgress
+	// one line rewritten in place ("\r") with the counts so far. Writes are serialised.
+	Progress     io.Writer
+	LiveProgress bool
+	// Clock is the harness's clock; nil means time.Now.
+	Clock func() time.Time
+}
+
+// runMu serialises runs: godog keeps process-global state (environment variables, the
+// formatter registry), so two suites must never run at once in one process.
+var runMu sync.Mutex
+
+// Run certifies one target and returns the finalised report, also written to cfg.OutDir.
+//
+// Every verdict is in the report, never in the error: a bad target file or tag expression, an
+// unsupported API version or a suite defect gives a CONFIG report with a Message, an
+// unreachable or hanging target an ERROR report. Run returns an error only if the report
+// cannot be finalised or written, or if ctx is cancelled (the report then holds what ran).
+// Run may be called from several goroutines; runs are serialised.
+func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
+	runMu.Lock()
+	defer runMu.Unlock()
+	now := cfg.Clock
+	if now == nil {
+		now = time.Now
+	}
+	r := &runner{cfg: cfg, now: now, rep: &reports.Report{StartedAt: now(), FailOn: cfg.FailOn}}
+	r.rep.Suite.Tags = cfg.Tags
+	r.run(ctx)
+	r.rep.FinishedAt = now()
+	if ctx.Err() != nil && r.rep.Message == "" {
+		r.rep.Verdict, r.rep.Message = reports.Error, "the run was interrupted before it finished"
+	}
+	if err := r.rep.Finalise(); err != nil {
+		return r.rep, fmt.Errorf("run: %w", err)
+	}
+	if cfg.OutDir != "" {
+		if err := reports.WriteAll(cfg.OutDir, r.rep); err != nil {
+			return r.rep, fmt.Errorf("run: %w", err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return r.rep, fmt.Errorf("run: %w", err)
+	}
+	return r.rep, nil
+}
+
+// runner holds one run's state.
+type runner struct {
+	cfg Config
+	now func() time.Time
+	rep *reports.Report
+
+	progressMu                   sync.Mutex
+	total, done, passed, notPass int
+}
+
+// stop ends the run early with verdict v and a message.
+func (r *runner) stop(v reports.Verdict, format string, args ...any) {
+	r.rep.Verdict = v
+	r.rep.Message = fmt.Sprintf(format, args...)
+}
+
+func (r *runner) run(ctx context.Context) {
+	cfg := r.cfg
+	switch cfg.FailOn {
+	case "", reports.FailOnMust, reports.FailOnShould:
+	default:
+		r.rep.FailOn = ""
+		r.stop(reports.Config, "fail-on %q: want %q or %q", cfg.FailOn, reports.FailOnMust, reports.FailOnShould)
+		return
+	}
+	contract, err := spec.Load()
+	if err != nil {
+		r.stop(reports.Config, "%v", err)
+		return
+	}
+	r.rep.Suite.SpecVersion = contract.Version
+	r.rep.Suite.SpecDigest = contract.Digest
+	for _, req := range contract.Requirements {
+		r.rep.Requirements = append(r.rep.Requirements, reports.Requirement{
+			ID: req.ID, Level: req.Level, Group: req.Group, Text: req.Text,
+		})
+	}
+
+	target := cfg.Target
+	if target == nil {
+		if target, err = LoadTarget(cfg.TargetFile); err != nil {
+			r.stop(reports.Config, "%v", err)
+			return
+		}
+	} else if err := target.Validate(); err != nil {
+		r.stop(reports.Config, "target: %v", err)
+		return
+	}
+	r.rep.Target = target.report(target.BaseURL)
+
+	tags, err := ParseTags(cfg.Tags)
+	if err != nil {
+		r.stop(reports.Config, "%v", err)
+		return
+	}
+	fsys := cfg.Features
+	if fsys == nil {
+		fsys = features.FS
+	}
+	suite, err := loadSuite(fsys, features.Root, contract)
+	if err != nil {
+		r.stop(reports.Config, "%v", err)
+		return
+	}
+	r.rep.Suite.SuiteVersion = SuiteVersion + "+features." + suite.digest()
+
+	// Scenarios outside the tag selection are SKIPPED; those needing a capability the target
+	// does not declare supported are NOT_APPLICABLE; the rest run.
+	var unsupported []string
+	for _, c := range suite.capabilities() {
+		if !target.Supports(c) {
+			unsupported = append(unsupported, capabilityPrefix+c)
+		}
+	}
+	selected := map[string]reports.Verdict{}
+	for _, sc := range suite.scenarios {
+		switch {
+		case !tags.Match(sc.Tags):
+			selected[sc.ID] = reports.Skipped
+		case needsUnsupported(sc, target):
+			selected[sc.ID] = reports.NotApplicable
+		default:
+			selected[sc.ID] = ""
+			r.total++
+		}
+	}
+
+	issuer, listener, err := r.serveIssuer()
+	if err != nil {
+		r.stop(reports.Config, "%v", err)
+		return
+	}
+	defer listener.Close()
+	audience := target.Auth.Audience
+	if audience == "" {
+		audience = fixtures.DefaultAudience
+	}
+	r.progressf("harness token issuer %s, keys at %s\n", issuer.URL(), issuer.JWKSURL())
+
+	baseURL, stopTarget, err := target.Start(ctx, Trust{
+		JWKS: issuer.JWKS(), JWKSURL: issuer.JWKSURL(), Issuer: issuer.URL(), Audience: audience,
+	})
+	if err != nil {
+		r.stop(reports.Error, "%v", err)
+		return
+	}
+	defer stopTarget()
+	r.rep.Target = target.report(baseURL)
+
+	requestTimeout := cfg.RequestTimeout
+	if requestTimeout <= 0 {
+		requestTimeout = steps.DefaultRequestTimeout
+	}
+	client := &http.Client{
+		Transport:     http.DefaultTransport.(*http.Transport).Clone(),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	defer client.CloseIdleConnections()
+	if _, err := Preflight(ctx, client, baseURL, contract, requestTimeout); err != nil {
+		var pe *PreflightError
+		if errors.As(err, &pe) {
+			r.stop(pe.Verdict, "%v", pe.Err)
+		} else {
+			r.stop(reports.Error, "%v", err)
+		}
+		return
+	}
+
+	col := newCollector(r.onOutcome)
+	stepSuite, err := steps.NewSuite(steps.Options{
+		BaseURL:         baseURL,
+		Contract:        contract,
+		Issuer:          issuer,
+		Audience:        audience,
+		HTTPClient:      client,
+		RequestTimeout:  requestTimeout,
+		ScenarioTimeout: cfg.ScenarioTimeout,
+		Redact:          cfg.Redact,
+		Clock:           r.now,
+		OnScenarioEnd:   col.outcome,
+	})
+	if err != nil {
+		r.stop(reports.Config, "%v", err)
+		return
+	}
+	if r.total > 0 {
+		concurrency := cfg.Concurrency
+		if concurrency <= 0 {
+			concurrency = DefaultConcurrency
+		}
+		active = col
+		status := godog.TestSuite{
+			Name:                "icscert",
+			ScenarioInitializer: stepSuite.InitializeScenario,
+			Options: &godog.Options{
+				Format:          formatName,
+				Output:          io.Discard,
+				FeatureContents: suite.files,
+				Tags:            tags.Without(unsupported...).String(),
+				Concurrency:     concurrency,
+				Strict:          true,
+				NoColors:        true,
+				DefaultContext:  ctx,
+			},
+		}.Run()
+		active = nil
+		if status == 2 {
+			r.stop(reports.Config, "godog could not run the suite (option error)")
+			return
+		}
+	}
+	r.endProgress()
+
+	for _, sc := range suite.scenarios {
+		if v := selected[sc.ID]; v != "" {
+			r.rep.Scenarios = append(r.rep.Scenarios, notRun(sc, v))
+			continue
+		}
+		run, outcome, ran, hasOutcome := col.result(sc.ID)
+		if !ran {
+			s := notRun(sc, reports.Config)
+			s.Failure = &reports.Failure{Message: "the scenario was selected but godog did not run it (harness defect)"}
+			r.rep.Scenarios = append(r.rep.Scenarios, s)
+			continue
+		}
+		r.rep.Scenarios = append(r.rep.Scenarios, scenarioResult(sc, run, outcome, hasOutcome))
+	}
+}
+
+func needsUnsupported(sc suiteScenario, t *Target) bool {
+	for _, c := range sc.Capabilities {
+		if !t.Supports(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// serveIssuer creates the run's token issuer and serves its JWKS on cfg.Listen. The caller
+// closes the listener, which stops the server.
+func (r *runner) serveIssuer() (*fixtures.Issuer, net.Listener, error) {
+	addr := r.cfg.Listen
+	if addr == "" {
+		addr = DefaultListen
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("serve token issuer: %w", err)
+	}
+	issuer, err := fixtures.NewIssuer("http://" + ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		return nil, nil, fmt.Errorf("serve token issuer: %w", err)
+	}
+	srv := &http.Server{Handler: issuer.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln) //nolint:errcheck // ends with net.ErrClosed when the caller closes ln
+	return issuer, ln, nil
+}
+
+// onOutcome reports progress as each scenario ends. It is called from godog's goroutines.
+func (r *runner) onOutcome(o steps.Outcome) {
+	if r.cfg.Progress == nil {
+		return
+	}
+	verdict, why := quickVerdict(o)
+	r.progressMu.Lock()
+	defer r.progressMu.Unlock()
+	r.done++
+	if verdict == reports.Pass {
+		r.passed++
+	} else {
+		r.notPass++
+	}
+	if r.cfg.LiveProgress {
+		fmt.Fprintf(r.cfg.Progress, "\r%d/%d scenarios: %d passed, %d not passed", r.done, r.total, r.passed, r.notPass)
+		return
+	}
+	if verdict != reports.Pass {
+		fmt.Fprintf(r.cfg.Progress, "%-6s %s  %s\n", verdict, o.ScenarioID, why)
+	}
+}
+
+// quickVerdict is the verdict progress shows for an Outcome, before godog's step statuses are
+// merged in, and the message of the finding that decided it.
+func quickVerdict(o steps.Outcome) (reports.Verdict, string) {
+	v, i := decide(o.Findings, o.Requirements)
+	if i < 0 {
+		return v, ""
+	}
+	f := o.Findings[i]
+	if f.Verdict == reports.Fail && len(f.Requirements) > 0 {
+		return v, strings.Join(f.Requirements, ", ") + ": " + f.Failure.Message
+	}
+	return v, f.Failure.Message
+}
+
+func (r *runner) progressf(format string, args ...any) {
+	if r.cfg.Progress == nil {
+		return
+	}
+	r.progressMu.Lock()
+	defer r.progressMu.Unlock()
+	fmt.Fprintf(r.cfg.Progress, format, args...)
+}
+
+// endProgress ends the live progress line.
+func (r *runner) endProgress() {
+	if r.cfg.LiveProgress && r.done > 0 {
+		r.progressf("\n")
+	}
+}
+
+// digest is a short digest of the embedded feature files, in file order.
+func (s *suite) digest() string {
+	h := sha256.New()
+	names := make([]string, len(s.files))
+	contents := map[string][]byte{}
+	for i, f := range s.files {
+		names[i] = f.Name
+		contents[f.Name] = f.Contents
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(h, "%s\x00%d\x00", n, len(contents[n]))
+		h.Write(contents[n])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}

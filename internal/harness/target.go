@@ -1,0 +1,250 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/icscert/icscert/internal/ident"
+	"github.com/icscert/icscert/reports"
+)
+
+// Target describes a system under test, as read from a target file (YAML):
+//
+//	name: Camden sandbox            # required
+//	baseUrl: https://cre.example    # required unless the harness starts the system itself
+//	vendor: Example Ltd
+//	product: CaseBook
+//	version: 4.2.0
+//	councils: ["202", "201"]        # DfE codes of live councils the system serves
+//	capabilities:
+//	  supported: [test-clock]       # optional capabilities (suite tags @cap-<name>)
+//	  unsupported: []
+//	auth:
+//	  audience: child-record-exchange
+//
+// Unknown keys are an error naming the key and its line.
+//
+// How the system trusts the harness's tokens: every run creates a fresh token issuer. For a
+// system reached by URL the harness serves the issuer's JWKS on a loopback listener (the
+// --listen address, default 127.0.0.1:0) at <issuer>/.well-known/jwks.json, prints that URL and
+// signs tokens with iss=<issuer> and aud=auth.audience; the system must accept that issuer and
+// fetch keys from that URL (a fixed --listen address keeps the URL stable between runs; the key
+// id changes every run, so the system must re-fetch on an unknown kid). A system the harness
+// starts itself (Starter) is handed the JWKS directly in a Trust.
+//
+// A Target is not safe for concurrent mutation; Run only reads it.
+type Target struct {
+	Name         string       `yaml:"name"`
+	BaseURL      string       `yaml:"baseUrl"`
+	Vendor       string       `yaml:"vendor"`
+	Product      string       `yaml:"product"`
+	Version      string       `yaml:"version"`
+	Councils     []string     `yaml:"councils"`
+	Capabilities Capabilities `yaml:"capabilities"`
+	Auth         Auth         `yaml:"auth"`
+
+	// Starter, when set, starts the system for the run (the in-process reference, a simulated
+	// vendor, a container); BaseURL is then taken from what it returns. It is never read from
+	// a file.
+	Starter Starter `yaml:"-"`
+}
+
+// Capabilities lists the optional capabilities a system declares. A scenario tagged
+// @cap-<name> runs only when <name> is Supported; otherwise it is NOT_APPLICABLE.
+type Capabilities struct {
+	Supported   []string `yaml:"supported"`
+	Unsupported []string `yaml:"unsupported"`
+}
+
+// Auth configures the tokens the harness issues for the system.
+type Auth struct {
+	// Audience is the aud claim the system expects; empty means fixtures.DefaultAudience.
+	Audience string `yaml:"audience"`
+}
+
+// Trust is what a started system needs to accept the harness's tokens.
+type Trust struct {
+	JWKS     []byte // the issuer's public keys, as a JWK Set document
+	JWKSURL  string // where the harness serves the same document
+	Issuer   string // the iss claim of every token
+	Audience string // the aud claim of every token
+}
+
+// Starter is implemented by systems the harness starts and stops itself. Start is called once
+// per run, after the token issuer exists and before preflight; it returns the system's base URL
+// and a stop function that Run calls exactly once when the run ends. The context is the run's:
+// Start must not keep using it after returning.
+type Starter interface {
+	Start(ctx context.Context, trust Trust) (baseURL string, stop func(), err error)
+}
+
+// StartFunc adapts a function to Starter.
+type StartFunc func(ctx context.Context, trust Trust) (baseURL string, stop func(), err error)
+
+// Start calls f.
+func (f StartFunc) Start(ctx context.Context, trust Trust) (string, func(), error) {
+	return f(ctx, trust)
+}
+
+// Start starts the system if t has a Starter and returns its base URL and a stop function to
+// call once; for a system reached by URL it returns t.BaseURL and a no-op stop.
+func (t *Target) Start(ctx context.Context, trust Trust) (baseURL string, stop func(), err error) {
+	if t.Starter == nil {
+		return t.BaseURL, func() {}, nil
+	}
+	baseURL, stop, err = t.Starter.Start(ctx, trust)
+	if err != nil {
+		return "", nil, fmt.Errorf("start target %q: %w", t.Name, err)
+	}
+	if err := checkBaseURL(baseURL); err != nil {
+		stop()
+		return "", nil, fmt.Errorf("start target %q: %w", t.Name, err)
+	}
+	return strings.TrimRight(baseURL, "/"), stop, nil
+}
+
+// LoadTarget reads and validates a target file. Errors name the file, and the key and line or
+// the field at fault.
+func LoadTarget(path string) (*Target, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load target: %w", err)
+	}
+	t, err := ParseTarget(data)
+	if err != nil {
+		return nil, fmt.Errorf("load target %s: %w", path, err)
+	}
+	return t, nil
+}
+
+var yamlUnknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type \S+$`)
+
+// ParseTarget decodes and validates a target file's contents.
+func ParseTarget(data []byte) (*Target, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var t Target
+	if err := dec.Decode(&t); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("the file is empty")
+		}
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			msgs := make([]string, len(te.Errors))
+			for i, m := range te.Errors {
+				if g := yamlUnknownField.FindStringSubmatch(m); g != nil {
+					m = fmt.Sprintf("line %s: unknown key %q", g[1], g[2])
+				}
+				msgs[i] = m
+			}
+			return nil, errors.New(strings.Join(msgs, "; "))
+		}
+		return nil, err
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+var capabilityRe = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
+// Validate checks every field and returns all the problems at once, each naming its field.
+func (t *Target) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if strings.TrimSpace(t.Name) == "" {
+		bad("name", "is required")
+	}
+	switch {
+	case t.BaseURL == "" && t.Starter == nil:
+		bad("baseUrl", "is required")
+	case t.BaseURL != "":
+		if err := checkBaseURL(t.BaseURL); err != nil {
+			bad("baseUrl", "%v", err)
+		}
+	}
+	seen := map[string]bool{}
+	for i, c := range t.Councils {
+		field := fmt.Sprintf("councils[%d]", i)
+		switch {
+		case seen[c]:
+			bad(field, "%q is listed twice", c)
+		case len(c) != 3 || strings.Trim(c, "0123456789") != "":
+			bad(field, "%q is not a 3-digit DfE council code", c)
+		default:
+			if err := ident.Councils().CheckNewResponsibility(c); err != nil {
+				bad(field, "%q: %v", c, err)
+			}
+		}
+		seen[c] = true
+	}
+	declared := map[string]string{}
+	for _, l := range []struct {
+		field string
+		names []string
+	}{{"capabilities.supported", t.Capabilities.Supported}, {"capabilities.unsupported", t.Capabilities.Unsupported}} {
+		for i, c := range l.names {
+			field := fmt.Sprintf("%s[%d]", l.field, i)
+			if !capabilityRe.MatchString(c) {
+				bad(field, "%q is not a capability name (lower-case letters, digits and hyphens)", c)
+				continue
+			}
+			if prev, ok := declared[c]; ok {
+				bad(field, "%q is already declared in %s", c, prev)
+				continue
+			}
+			declared[c] = l.field
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkBaseURL(s string) error {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%q is not a URL: %w", s, err)
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("%q must be an http or https URL", s)
+	case u.Host == "":
+		return fmt.Errorf("%q has no host", s)
+	case u.RawQuery != "" || u.Fragment != "":
+		return fmt.Errorf("%q must not have a query or fragment", s)
+	}
+	return nil
+}
+
+// Supports reports whether the target declares capability name supported.
+func (t *Target) Supports(name string) bool {
+	for _, c := range t.Capabilities.Supported {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
+
+// report returns the target as the report names it.
+func (t *Target) report(baseURL string) reports.Target {
+	return reports.Target{
+		Name:         t.Name,
+		BaseURL:      baseURL,
+		Vendor:       t.Vendor,
+		Product:      t.Product,
+		Version:      t.Version,
+		Councils:     t.Councils,
+		Capabilities: t.Capabilities.Supported,
+	}
+}

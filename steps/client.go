@@ -1,0 +1,372 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/icscert/icscert/reports"
+	"github.com/icscert/icscert/spec"
+)
+
+// Request is one request a step sends through the instrumented client (World.Send).
+type Request struct {
+	Method string
+	// Path is relative to the target's base URL and may carry a query. "{kind:name}" is
+	// replaced by a remembered id, e.g. "/v1/children/{child:Amara}".
+	Path string
+	// Body is nil for no body; []byte, json.RawMessage and string are sent as they are;
+	// anything else is encoded as JSON.
+	Body any
+	// ContentType defaults to application/json when there is a body.
+	ContentType string
+	// Header holds extra headers. An X-Correlation-ID here replaces the generated one.
+	Header http.Header
+	// As is who sends the request: their bearer token is attached. Nil sends none.
+	As *Actor
+	// Token, if set, is sent as the bearer token instead of As's (authentication scenarios).
+	Token string
+	// Purpose is sent as X-Purpose-Of-Use; "" sends no such header.
+	Purpose string
+	// Invalid marks a request the scenario breaks on purpose (a negative test): the contract's
+	// complaints about the request are expected and not raised. Without it, a request that
+	// breaks the contract is a harness defect (CONFIG).
+	Invalid bool
+}
+
+// Response is what the target answered. Its body is kept whole; the evidence in Exchange is
+// redacted as the run asks.
+type Response struct {
+	Status        int
+	Header        http.Header
+	Body          []byte
+	Operation     string // OpenAPI operationId, "" when the route is not in the contract
+	CorrelationID string // the X-Correlation-ID the request carried
+	Exchange      reports.Exchange
+
+	doc     any
+	docErr  error
+	decoded bool
+}
+
+// maxBody bounds the response body the client reads.
+const maxBody = 16 << 20
+
+// maxEvidence bounds each body kept as evidence.
+const maxEvidence = 64 << 10
+
+// JSON returns the body decoded as JSON, numbers as json.Number. It is decoded once.
+func (r *Response) JSON() (any, error) {
+	if !r.decoded {
+		r.doc, r.docErr = decodeJSON(r.Body)
+		r.decoded = true
+	}
+	return r.doc, r.docErr
+}
+
+// At returns the value at JSON Pointer ptr of the body and whether it is there; a body that
+// is not JSON has nothing at any pointer.
+func (r *Response) At(ptr string) (any, bool) {
+	doc, err := r.JSON()
+	if err != nil {
+		return nil, false
+	}
+	v, ok, err := Lookup(doc, ptr)
+	return v, ok && err == nil
+}
+
+// Decode decodes the body into v.
+func (r *Response) Decode(v any) error {
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		return fmt.Errorf("decode %s response: %w", r.Operation, err)
+	}
+	return nil
+}
+
+// MediaType returns the response's media type without parameters, lower case.
+func (r *Response) MediaType() string {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Type")))
+	}
+	return mt
+}
+
+// Send sends r to the target through the one instrumented client and returns the response,
+// which also becomes w.Last. It attaches the actor's token and an X-Correlation-ID, applies the
+// run's per-request timeout, records the exchange as evidence and checks request and response
+// against the contract.
+//
+// Contract violations in the response do not make Send fail: each is attributed to a
+// requirement and recorded on the scenario (see attribution.go), which then fails at its end
+// while the scenario's own checks still run. Send returns an error only when
+//   - the target could not be tested (no response, a timeout): *TargetError, an ERROR verdict;
+//   - the harness built a request that breaks the contract without r.Invalid, or r names an
+//     unknown child or actor: *ConfigError, a CONFIG verdict.
+func (w *World) Send(r Request) (*Response, error) {
+	path, err := w.Expand(r.Path)
+	if err != nil {
+		return nil, err
+	}
+	op := r.Method + " " + path
+	if err := w.ctx.Err(); err != nil {
+		return nil, &TargetError{Op: op, Err: w.stopCause()}
+	}
+	body, contentType, err := encodeBody(r)
+	if err != nil {
+		return nil, Configf("%s: %v", op, err)
+	}
+	rel, err := url.Parse(path)
+	if err != nil || rel.IsAbs() || !strings.HasPrefix(rel.Path, "/") {
+		return nil, Configf("request path %q must be absolute and relative to the base URL", path)
+	}
+	full := w.suite.baseURL + path
+
+	timeout := w.suite.opts.RequestTimeout
+	ctx, cancel := context.WithTimeout(w.ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, r.Method, full, bytes.NewReader(body))
+	if err != nil {
+		return nil, Configf("%s: %v", op, err)
+	}
+	if body == nil {
+		req.Body, req.GetBody, req.ContentLength = http.NoBody, nil, 0
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	req.Header.Set("Accept", "application/json, application/problem+json")
+	if contentType != "" && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if _, set := req.Header["X-Correlation-Id"]; !set {
+		req.Header.Set("X-Correlation-ID", w.correlationID())
+	}
+	if r.Purpose != "" {
+		req.Header.Set("X-Purpose-Of-Use", r.Purpose)
+	}
+	token := r.Token
+	if token == "" && r.As != nil {
+		if token, err = w.Token(r.As); err != nil {
+			return nil, err
+		}
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+
+	red := w.suite.redactor
+	x := reports.Exchange{
+		Method:         r.Method,
+		URL:            red.Text(full),
+		RequestHeaders: red.Headers(req.Header),
+		RequestBody:    clip(red.Body(contentType, body)),
+	}
+	start := time.Now()
+	resp, err := w.suite.client.Do(req)
+	if err != nil {
+		x.DurationMs = time.Since(start).Milliseconds()
+		cause := w.transportCause(ctx, err, timeout)
+		x.Error = cause.Error()
+		w.exchanges = append(w.exchanges, x)
+		return nil, &TargetError{Op: op, Err: cause}
+	}
+	respBody, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	_ = resp.Body.Close()
+	x.DurationMs = time.Since(start).Milliseconds()
+	x.Status = resp.StatusCode
+	x.ResponseHeaders = red.Headers(resp.Header)
+	if err == nil && len(respBody) > maxBody {
+		err = fmt.Errorf("response body larger than %d MiB", maxBody>>20)
+	}
+	if err != nil {
+		cause := w.transportCause(ctx, err, timeout)
+		x.Error = cause.Error()
+		w.exchanges = append(w.exchanges, x)
+		return nil, &TargetError{Op: op, Err: cause}
+	}
+	x.ResponseBody = clip(red.Body(resp.Header.Get("Content-Type"), respBody))
+
+	checkReq := req.Clone(context.Background())
+	// The contract's routes are relative to the API root, which may sit under a path prefix
+	// of the base URL.
+	checkReq.URL = &url.URL{Scheme: "http", Host: req.URL.Host, Path: rel.Path, RawPath: rel.RawPath, RawQuery: rel.RawQuery}
+	result := w.Contract().Check(checkReq, body, resp.StatusCode, resp.Header, respBody)
+	x.Operation = result.Operation
+
+	out := &Response{
+		Status:        resp.StatusCode,
+		Header:        resp.Header,
+		Body:          respBody,
+		Operation:     result.Operation,
+		CorrelationID: req.Header.Get("X-Correlation-ID"),
+	}
+
+	var requestDefects []string
+	var found []Finding
+	for _, v := range result.Violations {
+		if v.Where == spec.WhereRequest {
+			if !r.Invalid {
+				requestDefects = append(requestDefects, w.describe(v))
+			}
+			continue
+		}
+		at := siteOf(result.Operation, resp.StatusCode, v)
+		reqs, source := w.suite.attr.attribute(at, w.Requirements)
+		text := w.describe(v)
+		x.Violations = append(x.Violations, fmt.Sprintf("%s [%s]", text, strings.Join(reqs, ", ")))
+		found = append(found, Finding{
+			Verdict:      reports.Fail,
+			Requirements: reqs,
+			Source:       source,
+			Failure: reports.Failure{
+				Message:  fmt.Sprintf("%s: the response breaks the contract: %s", opName(result.Operation, op), text),
+				Pointer:  sitePointer(at),
+				Expected: red.Value(at.Pointer, v.Expected),
+				Actual:   red.Value(at.Pointer, v.Actual),
+			},
+		})
+	}
+	for _, d := range requestDefects {
+		x.Violations = append(x.Violations, "request: "+d)
+	}
+	out.Exchange = x
+	w.exchanges = append(w.exchanges, x)
+	w.Last = out
+	for _, f := range found {
+		f.Failure.Exchanges = []reports.Exchange{x}
+		w.Record(f)
+	}
+	if len(requestDefects) > 0 {
+		return out, Configf("%s: the harness sent a request that breaks the contract (mark it Invalid if deliberate): %s",
+			opName(result.Operation, op), strings.Join(requestDefects, "; "))
+	}
+	return out, nil
+}
+
+// describe renders a violation for evidence, with its values redacted.
+func (w *World) describe(v spec.Violation) string {
+	red := w.suite.redactor
+	var b strings.Builder
+	if v.Pointer != "" {
+		b.WriteString(v.Pointer)
+		b.WriteString(": ")
+	}
+	b.WriteString(red.Text(v.Message))
+	if v.Field != "required" && (v.Expected != "" || v.Actual != "") {
+		fmt.Fprintf(&b, " (expected %s, got %s)", orDash(red.Value(v.Pointer, v.Expected)), orDash(red.Value(v.Pointer, v.Actual)))
+	}
+	return b.String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// siteOf locates a response violation for attribution.
+func siteOf(operation string, status int, v spec.Violation) site {
+	s := site{Operation: operation, Status: status}
+	switch {
+	case strings.HasPrefix(v.Pointer, "header:"):
+		s.Header = strings.TrimPrefix(v.Pointer, "header:")
+		if v.Field == "content" || strings.EqualFold(s.Header, "Content-Type") {
+			s.Header, s.ContentType = "", true
+		}
+	case v.Field == "content":
+		s.ContentType = true
+	case v.Field == "status" && v.Pointer == "":
+		s.UndeclaredStatus = true
+	default:
+		s.Pointer, s.Keyword = v.Pointer, v.Field
+	}
+	return s
+}
+
+// transportCause explains a failed exchange: the per-request timeout, the scenario's timeout,
+// an interrupted run, or the transport error itself.
+func (w *World) transportCause(reqCtx context.Context, err error, timeout time.Duration) error {
+	if w.ctx.Err() != nil {
+		return w.stopCause()
+	}
+	if errors.Is(reqCtx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("no response within %s (the per-request timeout): %w", timeout, context.DeadlineExceeded)
+	}
+	return err
+}
+
+// stopCause explains why the scenario's context ended.
+func (w *World) stopCause() error {
+	if errors.Is(w.ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("the scenario ran out of its %s: %w", w.suite.opts.ScenarioTimeout, context.DeadlineExceeded)
+	}
+	return fmt.Errorf("the run was interrupted: %w", context.Canceled)
+}
+
+func opName(operation, fallback string) string {
+	if operation != "" {
+		return operation
+	}
+	return fallback
+}
+
+func sitePointer(s site) string {
+	if s.Header != "" {
+		return "header:" + s.Header
+	}
+	if s.ContentType {
+		return "header:Content-Type"
+	}
+	return s.Pointer
+}
+
+func encodeBody(r Request) ([]byte, string, error) {
+	if r.Body == nil {
+		return nil, r.ContentType, nil
+	}
+	ct := r.ContentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	switch b := r.Body.(type) {
+	case []byte:
+		return b, ct, nil
+	case json.RawMessage:
+		return b, ct, nil
+	case string:
+		return []byte(b), ct, nil
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r.Body); err != nil {
+		return nil, "", fmt.Errorf("encode body: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), ct, nil
+}
+
+// clip bounds a piece of evidence.
+func clip(s string) string {
+	if len(s) <= maxEvidence {
+		return s
+	}
+	cut := maxEvidence
+	for cut > 0 && !utf8RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("…[%d bytes not kept]", len(s)-cut)
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,0 +1,235 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/icscert/icscert/fixtures"
+	"github.com/icscert/icscert/reports"
+	"github.com/icscert/icscert/spec"
+)
+
+// Default timeouts, used when Options leave them zero.
+const (
+	DefaultRequestTimeout  = 10 * time.Second
+	DefaultScenarioTimeout = 2 * time.Minute
+)
+
+// Options configure the steps of one run. They are read-only once NewSuite returns.
+type Options struct {
+	// BaseURL is the target's base URL; request paths are appended to it.
+	BaseURL string
+	// Contract checks every exchange and names the requirements.
+	Contract *spec.Contract
+	// Issuer signs the actors' tokens; the target trusts its JWKS.
+	Issuer *fixtures.Issuer
+	// Audience is the aud claim of every token; "" means fixtures.DefaultAudience.
+	Audience string
+	// HTTPClient sends the requests; nil means a client of its own that does not follow
+	// redirects. Its Timeout should be zero: RequestTimeout bounds each request.
+	HTTPClient *http.Client
+	// RequestTimeout bounds each request, ScenarioTimeout each scenario; exceeding either is an
+	// ERROR. Zero means DefaultRequestTimeout and DefaultScenarioTimeout.
+	RequestTimeout  time.Duration
+	ScenarioTimeout time.Duration
+	// Redact removes personal data from evidence (see Redactor). Bearer tokens are removed
+	// whatever it says.
+	Redact bool
+	// Clock is the harness's clock (tokens, generated dates); nil means time.Now.
+	Clock func() time.Time
+	// OnScenarioEnd receives each scenario's Outcome from its After hook. With godog's
+	// Concurrency > 1 it is called from several goroutines at once and must lock.
+	OnScenarioEnd func(Outcome)
+}
+
+// Suite binds one run's Options to godog. It is immutable and safe for concurrent use by the
+// scenarios of one godog run.
+type Suite struct {
+	opts     Options
+	baseURL  string
+	client   *http.Client
+	redactor Redactor
+	attr     *attributor
+}
+
+// NewSuite checks o and returns the Suite for a run.
+func NewSuite(o Options) (*Suite, error) {
+	switch {
+	case o.BaseURL == "":
+		return nil, errors.New("new suite: no base URL")
+	case o.Contract == nil:
+		return nil, errors.New("new suite: no contract")
+	case o.Issuer == nil:
+		return nil, errors.New("new suite: no token issuer")
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = DefaultRequestTimeout
+	}
+	if o.ScenarioTimeout <= 0 {
+		o.ScenarioTimeout = DefaultScenarioTimeout
+	}
+	client := o.HTTPClient
+	if client == nil {
+		client = &http.Client{
+			Transport:     http.DefaultTransport.(*http.Transport).Clone(),
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	return &Suite{
+		opts:     o,
+		baseURL:  strings.TrimRight(o.BaseURL, "/"),
+		client:   client,
+		redactor: Redactor{Personal: o.Redact},
+		attr:     newAttributor(o.Contract.Doc),
+	}, nil
+}
+
+func (s *Suite) now() time.Time {
+	if s.opts.Clock != nil {
+		return s.opts.Clock()
+	}
+	return time.Now()
+}
+
+func (s *Suite) audience() string {
+	if s.opts.Audience != "" {
+		return s.opts.Audience
+	}
+	return fixtures.DefaultAudience
+}
+
+// Finding is one thing a scenario found: a failure of the target (FAIL), a target that could
+// not be tested (ERROR), or a defect of the harness or suite (CONFIG).
+type Finding struct {
+	Verdict reports.Verdict // reports.Fail, reports.Error or reports.Config
+	// Requirements are the ids a FAIL counts against.
+	Requirements []string
+	// Source says how they were chosen: "x-requirement", "fallback:<rule>" (FallbackRules),
+	// "step" (the step attributed it) or "scenario" (the scenario's tags).
+	Source   string
+	StepID   string // the godog pickle step it arose in
+	StepText string
+	// Failure is the report's account of it, exchanges included, values redacted.
+	Failure reports.Failure
+}
+
+// Outcome is everything one scenario found, handed to Options.OnScenarioEnd when it ends.
+type Outcome struct {
+	ScenarioID   string
+	PickleID     string
+	Requirements []string
+	Findings     []Finding
+}
+
+// InitializeScenario installs the framework's hooks and every step. Pass it as godog's
+// ScenarioInitializer. The hooks, in order:
+//
+//   - Before: builds the scenario's World (seeded generator, no actors) and bounds the
+//     scenario's context by ScenarioTimeout;
+//   - before each step: notes the step, and fails it as an ERROR if the scenario has run out
+//     of time;
+//   - after each step: turns the step's error into a Finding (classify);
+//   - After: hands the Outcome to OnScenarioEnd and releases the context. godog runs it at
+//     the first failing step or at the last step; the steps it skips after that are ignored.
+//     It does not fail the scenario in godog's eyes: the verdict is the Outcome's, so a
+//     violation recorded earlier does not mark the last step failed.
+func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
+	sc.Before(func(ctx context.Context, p *godog.Scenario) (context.Context, error) {
+		ctx, cancel := context.WithTimeout(ctx, s.opts.ScenarioTimeout)
+		w := s.newWorld(p)
+		ctx = context.WithValue(ctx, worldKey{}, w)
+		w.ctx, w.cancel = ctx, cancel
+		return ctx, nil
+	})
+	sc.StepContext().Before(func(ctx context.Context, st *godog.Step) (context.Context, error) {
+		w := WorldFrom(ctx)
+		if w.ended {
+			return ctx, nil // a step godog skips after the scenario failed
+		}
+		w.stepID, w.stepText = st.Id, st.Text
+		w.stepExchanges = len(w.exchanges)
+		if ctx.Err() != nil {
+			return ctx, &TargetError{Op: "step " + st.Text, Err: w.stopCause()}
+		}
+		return ctx, nil
+	})
+	sc.StepContext().After(func(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
+		if w := WorldFrom(ctx); err != nil && !w.ended {
+			w.classify(st, err)
+		}
+		return ctx, nil
+	})
+	sc.After(func(ctx context.Context, p *godog.Scenario, _ error) (context.Context, error) {
+		w := WorldFrom(ctx)
+		if s.opts.OnScenarioEnd != nil {
+			s.opts.OnScenarioEnd(Outcome{
+				ScenarioID:   w.ScenarioID,
+				PickleID:     p.Id,
+				Requirements: w.Requirements,
+				Findings:     w.Findings(),
+			})
+		}
+		w.ended = true
+		w.cancel()
+		return ctx, nil
+	})
+	Register(sc)
+}
+
+// classify turns the error a step ended with into a Finding.
+func (w *World) classify(st *godog.Step, err error) {
+	f := Finding{StepID: st.Id, StepText: st.Text}
+	f.Failure.Message = w.suite.redactor.Text(err.Error())
+	f.Failure.Exchanges = w.stepEvidence()
+	var te *TargetError
+	var ce *ConfigError
+	var ae *AssertionError
+	switch {
+	case errors.As(err, &te):
+		f.Verdict = reports.Error
+	case errors.As(err, &ce):
+		f.Verdict = reports.Config
+	case errors.Is(err, godog.ErrUndefined), errors.Is(err, godog.ErrPending), errors.Is(err, godog.ErrAmbiguous):
+		f.Verdict = reports.Config
+		f.Failure.Message = "suite defect: " + f.Failure.Message
+	case errors.As(err, &ae):
+		f.Verdict = reports.Fail
+		f.Requirements, f.Source = ae.Requirements, "step"
+		f.Failure.Message = ae.Message
+		f.Failure.Pointer = ae.Pointer
+		f.Failure.Expected = w.suite.redactor.Value(ae.Pointer, ae.Expected)
+		f.Failure.Actual = w.suite.redactor.Value(ae.Pointer, ae.Actual)
+		if len(ae.Evidence) > 0 {
+			f.Failure.Exchanges = nil
+			for _, r := range ae.Evidence {
+				f.Failure.Exchanges = append(f.Failure.Exchanges, r.Exchange)
+			}
+		}
+	default:
+		f.Verdict = reports.Fail
+	}
+	if f.Verdict == reports.Fail && len(f.Requirements) == 0 {
+		f.Requirements, f.Source = w.Requirements, "scenario"
+	}
+	if len(f.Failure.Exchanges) == 0 {
+		f.Failure.Exchanges = nil
+	}
+	w.Record(f)
+}
+
+// stepEvidence returns the exchanges behind the current step: those it sent, else the latest
+// one (the response a Then step checks).
+func (w *World) stepEvidence() []reports.Exchange {
+	if len(w.exchanges) > w.stepExchanges {
+		return append([]reports.Exchange(nil), w.exchanges[w.stepExchanges:]...)
+	}
+	if n := len(w.exchanges); n > 0 {
+		return []reports.Exchange{w.exchanges[n-1]}
+	}
+	return nil
+}
