@@ -37,7 +37,8 @@ var stepStatuses = []string{"passed", "failed", "skipped", "undefined", "pending
 // Verdict the runner set on a requirement is overwritten. The rules, first match wins:
 //   - no scenarios: SKIPPED;
 //   - any scenario FAIL: FAIL, except that a failing scenario whose Failure names only other
-//     requirements counts as SKIPPED for this one (it stopped before proving it);
+//     requirements counts as PASS for this one when its Failure says ChecksHeld, and as
+//     SKIPPED otherwise (it stopped before proving it);
 //   - else any scenario CONFIG: CONFIG (a fault of the harness makes every other result suspect);
 //   - else any scenario ERROR: ERROR;
 //   - else all scenarios NOT_APPLICABLE: NOT_APPLICABLE;
@@ -268,6 +269,9 @@ func requirementVerdict(reqID string, checks []*Scenario) Verdict {
 // names other requirements only is not evidence against this one.
 func verdictFor(s *Scenario, reqID string) Verdict {
 	if s.Verdict == Fail && !slices.Contains(blamed(s), reqID) {
+		if s.Failure != nil && s.Failure.ChecksHeld {
+			return Pass
+		}
 		return Skipped
 	}
 	return s.Verdict

@@ -20,6 +20,10 @@ func TestFinaliseRequirementVerdict(t *testing.T) {
 		s.Failure = &Failure{Requirement: blames, Requirements: also, Message: "boom"}
 		return s
 	}
+	held := func(s Scenario) Scenario {
+		s.Failure.ChecksHeld = true
+		return s
+	}
 	tests := []struct {
 		name      string
 		reason    string
@@ -58,6 +62,10 @@ func TestFinaliseRequirementVerdict(t *testing.T) {
 			[]Scenario{failing("f:1", "", "R-2", "R-3")}, Skipped},
 		{"failure names one and a list", "Requirement and Requirements together are what the failure names",
 			[]Scenario{failing("f:1", "R-1", "R-2")}, Fail},
+		{"checks held, failure elsewhere", "a scenario whose own checks all held shows R-1 passes despite a finding against R-2",
+			[]Scenario{held(failing("f:1", "R-2"))}, Pass},
+		{"checks held, failure here", "ChecksHeld never hides a failure charged to R-1",
+			[]Scenario{held(failing("f:1", "", "R-1", "R-2"))}, Fail},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -122,9 +122,14 @@ type Step struct {
 // A failure counts against the requirements it names, Requirement and Requirements together,
 // or against every requirement its scenario checks when it names none. Each requirement it
 // names must be one the scenario checks.
+//
+// ChecksHeld says that every step of the scenario ran and held, and the failure is only a
+// finding charged to other requirements (a contract violation the contract attributes
+// elsewhere): the scenario then shows that the requirements the failure does not name pass.
 type Failure struct {
 	Requirement  string     `json:"requirement,omitempty"`
 	Requirements []string   `json:"requirements,omitempty"` // when it counts against more than one
+	ChecksHeld   bool       `json:"checksHeld,omitempty"`
 	Message      string     `json:"message"`
 	Pointer      string     `json:"pointer,omitempty"` // JSON Pointer or "header:Name"
 	Expected     string     `json:"expected,omitempty"`

@@ -70,10 +70,38 @@ func scenarioResult(sc suiteScenario, run *scenarioRun, o steps.Outcome, hasOutc
 	failure := p.Failure
 	failure.Requirement = ""
 	if p.Verdict == reports.Fail {
-		failure.Requirement = chargedTo(p.Requirements, sc.Requirements)
-		if failure.Requirement != "" && !slices.Contains(out.Requirements, failure.Requirement) {
-			out.Requirements = append(out.Requirements, failure.Requirement)
+		// A FAIL counts against every requirement a FAIL finding is charged to, so that a
+		// contract violation charged elsewhere is not lost behind the scenario's own failure.
+		var charged []string
+		held := true
+		for i, f := range findings {
+			switch {
+			case f.Verdict != reports.Fail:
+				held = false
+			case len(f.Requirements) == 0:
+				held = false
+				charged = append(charged, sc.Requirements...)
+			default:
+				for _, r := range f.Requirements {
+					if slices.Contains(sc.Requirements, r) {
+						held = false
+					}
+				}
+				charged = append(charged, f.Requirements...)
+			}
+			if i != primary && f.Verdict == reports.Fail {
+				failure.Exchanges = appendNew(failure.Exchanges, f.Failure.Exchanges)
+			}
 		}
+		slices.Sort(charged)
+		charged = slices.Compact(charged)
+		for _, r := range charged {
+			if !slices.Contains(out.Requirements, r) {
+				out.Requirements = append(out.Requirements, r)
+			}
+		}
+		failure.Requirements = charged
+		failure.ChecksHeld = held && allPassed(run.steps)
 	}
 	var more []string
 	for i, f := range findings {
@@ -134,26 +162,6 @@ func decide(findings []steps.Finding, scenarioReqs []string) (reports.Verdict, i
 // maxMore is how many further findings a scenario's failure message summarises.
 const maxMore = 5
 
-// chargedTo names the one requirement a failure charged to reqs counts against in the report,
-// or "" when it counts against all of the scenario's requirements.
-func chargedTo(reqs, scenarioReqs []string) string {
-	var inScenario []string
-	for _, r := range reqs {
-		if slices.Contains(scenarioReqs, r) {
-			inScenario = append(inScenario, r)
-		}
-	}
-	switch {
-	case len(inScenario) > 0 && len(inScenario) == len(scenarioReqs):
-		return ""
-	case len(inScenario) > 0:
-		return inScenario[0]
-	case len(reqs) > 0:
-		return reqs[0]
-	}
-	return ""
-}
-
 // notRun returns the report's Scenario for a scenario that did not run.
 func notRun(sc suiteScenario, v reports.Verdict) reports.Scenario {
 	return reports.Scenario{
@@ -164,4 +172,26 @@ func notRun(sc suiteScenario, v reports.Verdict) reports.Scenario {
 		Requirements: append([]string(nil), sc.Requirements...),
 		Verdict:      v,
 	}
+}
+
+// allPassed reports whether godog saw every step pass: the scenario's own checks all held.
+func allPassed(st []reports.Step) bool {
+	for _, s := range st {
+		if s.Status != "passed" {
+			return false
+		}
+	}
+	return true
+}
+
+// appendNew appends the exchanges of more that dst does not hold yet, by method, URL and status.
+func appendNew(dst, more []reports.Exchange) []reports.Exchange {
+	for _, x := range more {
+		if !slices.ContainsFunc(dst, func(y reports.Exchange) bool {
+			return y.Method == x.Method && y.URL == x.URL && y.Status == x.Status && y.ResponseBody == x.ResponseBody
+		}) {
+			dst = append(dst, x)
+		}
+	}
+	return dst
 }

@@ -29,63 +29,64 @@ func TestScenarioResult(t *testing.T) {
 	}
 
 	cases := []struct {
-		reason      string
-		run         *scenarioRun
-		findings    []steps.Finding
-		noOutcome   bool
-		verdict     reports.Verdict
-		requirement string   // of the Failure
-		links       []string // the scenario's requirements in the report
-		stepStatus  []string
+		reason     string
+		run        *scenarioRun
+		findings   []steps.Finding
+		noOutcome  bool
+		verdict    reports.Verdict
+		charged    []string // the Failure's Requirements
+		held       bool     // the Failure's ChecksHeld
+		links      []string // the scenario's requirements in the report
+		stepStatus []string
 	}{
-		{"nothing found passes", run("passed", "passed"), nil, false, reports.Pass, "", []string{"READ-001"}, []string{"passed", "passed"}},
+		{"nothing found passes", run("passed", "passed"), nil, false, reports.Pass, nil, false, []string{"READ-001"}, []string{"passed", "passed"}},
 		{
 			"a failure of the scenario's own requirement fails it", run("passed", "failed"),
 			[]steps.Finding{fail("b", "READ-001")},
 			false,
-			reports.Fail, "",
+			reports.Fail, []string{"READ-001"}, false,
 			[]string{"READ-001"},
 			[]string{"passed", "failed"},
 		},
 		{
-			"a violation charged elsewhere fails the scenario, names and links that requirement, and fails its step",
+			"a violation charged elsewhere fails the scenario, names and links that requirement, fails its step, and says the scenario's own checks held",
 			run("passed", "passed"),
 			[]steps.Finding{fail("a", "READ-004")},
 			false,
-			reports.Fail, "READ-004",
+			reports.Fail, []string{"READ-004"}, true,
 			[]string{"READ-001", "READ-004"},
 			[]string{"failed", "passed"},
 		},
 		{
-			"an own failure outranks an earlier one charged elsewhere", run("passed", "failed"),
+			"an own failure and one charged elsewhere both count", run("passed", "failed"),
 			[]steps.Finding{fail("a", "READ-004"), fail("b", "READ-001")},
-			false, reports.Fail, "",
-			[]string{"READ-001"},
+			false, reports.Fail, []string{"READ-001", "READ-004"}, false,
+			[]string{"READ-001", "READ-004"},
 			[]string{"failed", "failed"},
 		},
 		{
 			"an own failure outranks a later error", run("passed", "failed", "skipped"),
 			[]steps.Finding{fail("a", "READ-001"), other(reports.Error, "b")},
-			false, reports.Fail, "",
+			false, reports.Fail, []string{"READ-001"}, false,
 			[]string{"READ-001"},
 			nil,
 		},
 		{
 			"an error outranks a failure charged elsewhere", run("passed", "failed"),
 			[]steps.Finding{fail("a", "READ-004"), other(reports.Error, "b")},
-			false, reports.Error, "",
+			false, reports.Error, nil, false,
 			[]string{"READ-001"},
 			nil,
 		},
 		{
 			"a suite defect outranks an error", run("failed", "failed"),
 			[]steps.Finding{other(reports.Error, "a"), other(reports.Config, "b")},
-			false, reports.Config, "",
+			false, reports.Config, nil, false,
 			[]string{"READ-001"},
 			nil,
 		},
-		{"an undefined step godog reports is a suite defect", run("passed", "undefined"), nil, false, reports.Config, "", []string{"READ-001"}, nil},
-		{"a scenario without an outcome is a harness defect", run(), nil, true, reports.Config, "", []string{"READ-001"}, nil},
+		{"an undefined step godog reports is a suite defect", run("passed", "undefined"), nil, false, reports.Config, nil, false, []string{"READ-001"}, nil},
+		{"a scenario without an outcome is a harness defect", run(), nil, true, reports.Config, nil, false, []string{"READ-001"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.reason, func(t *testing.T) {
@@ -96,7 +97,9 @@ func TestScenarioResult(t *testing.T) {
 			if c.verdict == reports.Pass {
 				assert.Nil(t, got.Failure)
 			} else if assert.NotNil(t, got.Failure) {
-				assert.Equal(t, c.requirement, got.Failure.Requirement, c.reason)
+				assert.Empty(t, got.Failure.Requirement, c.reason)
+				assert.Equal(t, c.charged, got.Failure.Requirements, c.reason)
+				assert.Equal(t, c.held, got.Failure.ChecksHeld, c.reason)
 			}
 			if c.stepStatus != nil {
 				var statuses []string
@@ -105,24 +108,6 @@ func TestScenarioResult(t *testing.T) {
 				}
 				assert.Equal(t, c.stepStatus, statuses, c.reason)
 			}
-		})
-	}
-}
-
-func TestChargedTo(t *testing.T) {
-	cases := []struct {
-		reason         string
-		reqs, scenario []string
-		want           string
-	}{
-		{"all the scenario's requirements: count against each", []string{"A-001", "B-001"}, []string{"B-001", "A-001"}, ""},
-		{"one of the scenario's: name it", []string{"B-001"}, []string{"A-001", "B-001"}, "B-001"},
-		{"a requirement the scenario does not check: name it", []string{"C-001"}, []string{"A-001"}, "C-001"},
-		{"prefer the scenario's own", []string{"C-001", "A-001"}, []string{"A-001", "B-001"}, "A-001"},
-	}
-	for _, c := range cases {
-		t.Run(c.reason, func(t *testing.T) {
-			assert.Equal(t, c.want, chargedTo(c.reqs, c.scenario), c.reason)
 		})
 	}
 }
