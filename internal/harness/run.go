@@ -258,12 +258,26 @@ func (r *runner) run(ctx context.Context) {
 		r.stop(reports.Config, "%v", err)
 		return
 	}
-	if r.total > 0 {
-		concurrency := cfg.Concurrency
-		if concurrency <= 0 {
-			concurrency = DefaultConcurrency
+	concurrency := cfg.Concurrency
+	if concurrency <= 0 {
+		concurrency = DefaultConcurrency
+	}
+	// Scenarios tagged @exclusive (load and overload checks) run alone, after the others, so
+	// that the load they make never disturbs another scenario and a system that sheds load
+	// correctly is never failed for it.
+	runnable := tags.Without(unsupported...)
+	passes := []struct {
+		tags        TagExpr
+		concurrency int
+	}{
+		{runnable.Without(tagExclusive), concurrency},
+		{runnable.With(tagExclusive), 1},
+	}
+	active = col
+	for _, pass := range passes {
+		if !suite.any(pass.tags) {
+			continue
 		}
-		active = col
 		status := godog.TestSuite{
 			Name:                "icscert",
 			ScenarioInitializer: stepSuite.InitializeScenario,
@@ -271,19 +285,20 @@ func (r *runner) run(ctx context.Context) {
 				Format:          formatName,
 				Output:          io.Discard,
 				FeatureContents: suite.files,
-				Tags:            tags.Without(unsupported...).String(),
-				Concurrency:     concurrency,
+				Tags:            pass.tags.String(),
+				Concurrency:     pass.concurrency,
 				Strict:          true,
 				NoColors:        true,
 				DefaultContext:  ctx,
 			},
 		}.Run()
-		active = nil
 		if status == 2 {
+			active = nil
 			r.stop(reports.Config, "godog could not run the suite (option error)")
 			return
 		}
 	}
+	active = nil
 	r.endProgress()
 
 	for _, sc := range suite.scenarios {

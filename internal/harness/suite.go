@@ -24,6 +24,8 @@ const (
 	tagPositive      = "@positive"
 	tagNegative      = "@negative"
 	capabilityPrefix = "@cap-"
+	// tagExclusive marks a scenario that must run alone, such as a load check.
+	tagExclusive = "@exclusive"
 )
 
 // requirementTagRe matches a tag that names a catalogue id, e.g. @READ-004.
@@ -185,4 +187,14 @@ func (s *suite) capabilities() []string {
 // embeddedSuite loads the suite compiled into the binary.
 func embeddedSuite(c *spec.Contract) (*suite, error) {
 	return loadSuite(features.FS, features.Root, c)
+}
+
+// any reports whether e selects at least one scenario of the suite.
+func (s *suite) any(e TagExpr) bool {
+	for _, sc := range s.scenarios {
+		if e.Match(sc.Tags) {
+			return true
+		}
+	}
+	return false
 }

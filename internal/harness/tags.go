@@ -91,6 +91,20 @@ func (e TagExpr) Without(tags ...string) TagExpr {
 	return out
 }
 
+// With returns e restricted to scenarios that carry tag: each clause gets an extra "@tag"
+// term. Empty e becomes "@tag".
+func (e TagExpr) With(tag string) TagExpr {
+	clauses := e.clauses
+	if len(clauses) == 0 {
+		clauses = [][]tagTerm{nil}
+	}
+	out := TagExpr{clauses: make([][]tagTerm, len(clauses))}
+	for i, c := range clauses {
+		out.clauses[i] = append(append([]tagTerm(nil), c...), tagTerm{tag: strings.TrimPrefix(tag, "@")})
+	}
+	return out
+}
+
 // String renders e in godog's syntax; ParseTags(e.String()) is equivalent to e.
 func (e TagExpr) String() string {
 	clauses := make([]string, len(e.clauses))

@@ -71,3 +71,23 @@ func TestTagsWithout(t *testing.T) {
 		})
 	}
 }
+
+func TestTagsWith(t *testing.T) {
+	cases := []struct {
+		reason string
+		expr   string
+		with   string
+		want   string
+	}{
+		{"the empty expression becomes the tag", "", "@exclusive", "@exclusive"},
+		{"each or-clause gets the tag", "@a,@b && ~@c", "@exclusive", "@a && @exclusive,@b && ~@c && @exclusive"},
+		{"the tag may be given without its @", "@a", "exclusive", "@a && @exclusive"},
+	}
+	for _, c := range cases {
+		t.Run(c.reason, func(t *testing.T) {
+			e, err := ParseTags(c.expr)
+			require.NoError(t, err)
+			assert.Equal(t, c.want, e.With(c.with).String(), c.reason)
+		})
+	}
+}
