@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,7 +41,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.db, "db", "icscert-reference.db", "SQLite database file (created if missing)")
 	fs.StringVar(&c.jwks, "jwks", "", "JWKS that verifies tokens: an http(s) URL or a file; empty runs a built-in sandbox issuer")
 	fs.StringVar(&c.audience, "audience", reference.DefaultAudience, "token audience the server accepts")
-	fs.IntVar(&c.seed, "seed", 0, "number of synthetic children to create at start (built-in issuer only)")
+	fs.IntVar(&c.seed, "seed", 0, "number of synthetic children of council 202 to create at start")
 	fs.StringVar(&c.tokens, "tokens", "", "with the built-in issuer: write sample bearer tokens for every role to this file")
 	if err := fs.Parse(args); err != nil {
 		return c, usageError("serve: %w", err)
@@ -54,8 +52,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if c.seed < 0 || c.seed > 10000 {
 		return c, usageError("serve: --seed must be between 0 and 10000, got %d", c.seed)
 	}
-	if c.jwks != "" && (c.seed > 0 || c.tokens != "") {
-		return c, usageError("serve: --seed and --tokens need the built-in issuer; omit --jwks")
+	if c.jwks != "" && c.tokens != "" {
+		return c, usageError("serve: --tokens needs the built-in issuer; omit --jwks")
 	}
 	return c, nil
 }
@@ -107,18 +105,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer func() { _ = srv.Close() }()
 
+	if c.seed > 0 {
+		ids, err := srv.Seed(ctx, "202", fixtures.NewGenerator(2005).Children(c.seed))
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("serve: %w", err)
+		}
+		fmt.Fprintf(stdout, "seeded %d synthetic children (council 202)\n", len(ids))
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/", srv.Handler())
 	if issuer != nil {
 		mux.Handle(fixtures.JWKSPath, issuer.Handler())
-		if c.seed > 0 {
-			n, err := seedChildren(ctx, srv.Handler(), issuer, c.audience, c.seed)
-			if err != nil {
-				_ = ln.Close()
-				return fmt.Errorf("serve: %w", err)
-			}
-			fmt.Fprintf(stdout, "seeded %d synthetic children (council 202)\n", n)
-		}
 		if c.tokens != "" {
 			if err := writeSampleTokens(c.tokens, issuer, c.audience); err != nil {
 				_ = ln.Close()
@@ -151,43 +149,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
-// sandboxActor is the council management team that seeds the sandbox.
-var sandboxActor = fixtures.Claims{Sub: "sandbox-seeder", Role: "LA_MANAGEMENT", Org: "LA-202", La: "202", Sector: "LA"}
-
-// seedChildren creates n synthetic children through the API itself, so that seeded data obeys
-// every rule a client's data does. Children the server refuses as duplicates are skipped.
-func seedChildren(ctx context.Context, h http.Handler, issuer *fixtures.Issuer, audience string, n int) (int, error) {
-	claims := sandboxActor
-	claims.Audience = audience
-	token, err := issuer.Token(claims)
-	if err != nil {
-		return 0, fmt.Errorf("seed: %w", err)
-	}
-	gen := fixtures.NewGenerator(2005)
-	created := 0
-	for i := 0; i < n; i++ {
-		if err := ctx.Err(); err != nil {
-			return created, fmt.Errorf("seed: %w", err)
-		}
-		body, err := json.Marshal(gen.Child(fixtures.WithCouncil("202")))
-		if err != nil {
-			return created, fmt.Errorf("seed: %w", err)
-		}
-		req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/v1/children", bytes.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		switch rec.Code {
-		case http.StatusCreated:
-			created++
-		case http.StatusConflict:
-		default:
-			return created, fmt.Errorf("seed: create child %d: status %d: %s", i+1, rec.Code, rec.Body.String())
-		}
-	}
-	return created, nil
-}
+// sandboxActor is the council management team whose sample token the sandbox writes.
+var sandboxActor = fixtures.Claims{Sub: "sandbox-manager", Role: "LA_MANAGEMENT", Org: "LA-202", La: "202", Sector: "LA"}
 
 // writeSampleTokens writes one bearer token per role, for trying the sandbox by hand.
 func writeSampleTokens(path string, issuer *fixtures.Issuer, audience string) error {
