@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/icscert/icscert/internal/fleet"
+	"github.com/icscert/icscert/simulators"
+)
+
+func init() {
+	verbs["demo"] = verb{"certify the reference and every simulated product in process; reports and an index in --out", runDemo}
+}
+
+// runDemo is the main job on the embedded default: no Docker, no network beyond loopback. The
+// reference keeps its records in SQLite under --out.
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "out", "directory for the reports: one folder per system and index.html")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return &exitError{code: exitUsage}
+	}
+	if fs.NArg() > 0 {
+		return usageError("demo: unexpected argument %q", fs.Arg(0))
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return usageError("demo: %w", err)
+	}
+	db := filepath.Join(*out, "reference.db")
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("demo: start afresh: %w", err)
+		}
+	}
+	systems := []fleet.System{fleet.Reference(db)}
+	for _, p := range simulators.Profiles() {
+		systems = append(systems, fleet.Simulated(p))
+	}
+	fmt.Fprintf(stdout, "certifying the reference (SQLite at %s) and %d simulated product versions\n", db, len(systems)-1)
+	return certifyFleet(ctx, systems, *out, stdout, false)
+}
+
+// certifyFleet certifies systems into out, writes the index page and prints the table. With
+// exact, a system the suite did not judge exactly as expected makes it return exit code 1.
+func certifyFleet(ctx context.Context, systems []fleet.System, out string, stdout io.Writer, exact bool) error {
+	start := time.Now()
+	results, err := fleet.Certify(ctx, systems, fleet.Options{OutDir: out, Progress: stdout})
+	if err != nil {
+		return err
+	}
+	if err := fleet.WriteIndex(out, results, time.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	if err := fleet.WriteTable(stdout, results); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\n%d systems in %s; reports in %s, start at %s\n",
+		len(results), time.Since(start).Round(10*time.Millisecond), out, filepath.Join(out, "index.html"))
+	if !exact {
+		return nil
+	}
+	for _, r := range results {
+		if !r.Calibrated() {
+			return &exitError{code: exitFail, err: fmt.Errorf("the suite did not judge %s exactly as expected (missed %v, extra %v)", r.System.Name, r.Missed, r.Extra)}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+// Package fleet certifies many systems in one go: the reference and the simulated vendor
+// products, in process or inside containers. Each system gets its own set of reports, and
+// where a system's defects are known in advance (a simulated product's quirks) the result
+// says whether the suite caught every one of them (sensitivity) and nothing else
+// (specificity). That comparison is the harness's own proof of quality.
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/icscert/icscert/internal/harness"
+	"github.com/icscert/icscert/reference"
+	"github.com/icscert/icscert/reference/store/sqlite"
+	"github.com/icscert/icscert/reports"
+	"github.com/icscert/icscert/simulators"
+)
+
+// System is one system to certify.
+type System struct {
+	// Name is the system's id, also the folder of its reports: "reference", "wrenfold@2.0".
+	Name string
+	// Kind says how it runs: "reference", "in-process" or "container".
+	Kind string
+	// Target is what the harness certifies.
+	Target *harness.Target
+	// Expected are the requirement ids the suite must fail for this system; empty for a
+	// system that must pass everything.
+	Expected []string
+}
+
+// Reference returns the reference implementation as a system, started in process for each
+// run on an SQLite database at dbPath (":memory:", sqlite.Memory, keeps it in memory).
+func Reference(dbPath string) System {
+	return System{
+		Name: "reference",
+		Kind: "reference",
+		Target: &harness.Target{
+			Name: "reference", Vendor: "icscert", Product: "reference implementation", Version: "dev",
+			Councils: []string{"202"},
+			Starter: harness.StartFunc(func(_ context.Context, trust harness.Trust) (string, func(), error) {
+				st, err := sqlite.Open(dbPath)
+				if err != nil {
+					return "", nil, fmt.Errorf("start reference: %w", err)
+				}
+				srv, err := reference.New(reference.Options{
+					Store: st, Keys: reference.JWKSFromBytes(trust.JWKS), Audience: trust.Audience,
+				})
+				if err != nil {
+					_ = st.Close()
+					return "", nil, fmt.Errorf("start reference: %w", err)
+				}
+				in, err := serve(srv)
+				if err != nil {
+					return "", nil, err
+				}
+				return in.url, in.close, nil
+			}),
+		},
+	}
+}
+
+// Simulated returns simulated product p as a system running in this process.
+func Simulated(p simulators.Profile) System {
+	return System{
+		Name:     p.String(),
+		Kind:     "in-process",
+		Expected: p.Breaks(),
+		Target: &harness.Target{
+			Name: p.String(), Vendor: p.Vendor, Product: p.Product, Version: p.Version,
+			Councils: []string{"202"},
+			Starter: harness.StartFunc(func(ctx context.Context, trust harness.Trust) (string, func(), error) {
+				in, err := simulators.Start(ctx, p, simulators.StartOptions{
+					Keys: reference.JWKSFromBytes(trust.JWKS), Audience: trust.Audience,
+				})
+				if err != nil {
+					return "", nil, err
+				}
+				return in.URL, func() { _ = in.Close() }, nil
+			}),
+		},
+	}
+}
+
+// All returns the reference (in memory) and every simulated product, in process.
+func All() []System {
+	systems := []System{Reference(sqlite.Memory)}
+	for _, p := range simulators.Profiles() {
+		systems = append(systems, Simulated(p))
+	}
+	return systems
+}
+
+// Options configures Certify.
+type Options struct {
+	// OutDir receives one folder of reports per system, named after the system.
+	OutDir string
+	// Tags selects scenarios, as for harness.Config.
+	Tags string
+	// Concurrency is the number of scenarios run at once per system.
+	Concurrency int
+	// Progress, if set, receives one line per system as it finishes.
+	Progress io.Writer
+}
+
+// Result is the outcome of certifying one system.
+type Result struct {
+	System   System
+	Report   *reports.Report
+	Failed   []string // requirements whose verdict is FAIL
+	Errored  []string // requirements whose verdict is ERROR or CONFIG
+	Missed   []string // expected to fail but did not: the suite is not sensitive enough
+	Extra    []string // failed or errored but not expected: the suite is not specific enough
+	Duration time.Duration
+}
+
+// Calibrated reports whether the suite judged the system exactly as expected: every expected
+// requirement failed, nothing else failed or errored.
+func (r Result) Calibrated() bool {
+	return r.Report != nil && len(r.Missed) == 0 && len(r.Extra) == 0
+}
+
+// Certify runs the suite against each system in turn (runs never overlap: godog keeps
+// process-wide state) and returns one Result per system, in order. It stops early only when
+// ctx ends or a report cannot be written.
+func Certify(ctx context.Context, systems []System, opts Options) ([]Result, error) {
+	results := make([]Result, 0, len(systems))
+	for _, s := range systems {
+		start := time.Now()
+		rep, err := harness.Run(ctx, harness.Config{
+			Target:      s.Target,
+			OutDir:      filepath.Join(opts.OutDir, s.Name),
+			Tags:        opts.Tags,
+			Concurrency: opts.Concurrency,
+			Redact:      true,
+		})
+		if err != nil {
+			return results, fmt.Errorf("certify %s: %w", s.Name, err)
+		}
+		res := compare(s, rep)
+		res.Duration = time.Since(start)
+		results = append(results, res)
+		if opts.Progress != nil {
+			fmt.Fprintf(opts.Progress, "%-22s %-6s %d requirements failed (%s)\n",
+				s.Name, rep.Verdict, len(res.Failed), res.Duration.Round(time.Millisecond))
+		}
+	}
+	return results, nil
+}
+
+// compare sets the Result's verdict lists from the report and the system's expectations.
+func compare(s System, rep *reports.Report) Result {
+	res := Result{System: s, Report: rep}
+	for _, req := range rep.Requirements {
+		switch req.Verdict {
+		case reports.Fail:
+			res.Failed = append(res.Failed, req.ID)
+		case reports.Error, reports.Config:
+			res.Errored = append(res.Errored, req.ID)
+		}
+	}
+	for _, id := range s.Expected {
+		if !slices.Contains(res.Failed, id) {
+			res.Missed = append(res.Missed, id)
+		}
+	}
+	for _, id := range append(slices.Clone(res.Failed), res.Errored...) {
+		if !slices.Contains(s.Expected, id) {
+			res.Extra = append(res.Extra, id)
+		}
+	}
+	if rep.Message != "" && len(rep.Scenarios) == 0 {
+		// The run never reached the suite: nothing the system was expected to break was shown.
+		res.Extra = append(res.Extra, string(rep.Verdict)+": "+rep.Message)
+	}
+	return res
+}
