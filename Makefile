@@ -36,6 +36,12 @@ demo: build ## Certify the reference (embedded SQLite) and write reports to out/
 serve: build ## Run the reference server as a supplier's sandbox on :8080.
 	$(BIN)/icscert serve --addr 127.0.0.1:8080 --db out/reference.db --seed 25
 
+.PHONY: sims
+SIM_IMAGE := icscert-sim:dev
+sims: ## Build the static simulator binary (bin/sim/icscert) and the local image icscert-sim:dev; nothing is pulled.
+	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/sim/icscert ./cmd/icscert
+	docker build --pull=false -t $(SIM_IMAGE) -f simulators/container/Dockerfile $(BIN)/sim
+
 bench: ## Benchmarks (suite wall time and the harness's share).
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./...
 

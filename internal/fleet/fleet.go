@@ -179,3 +179,32 @@ func compare(s System, rep *reports.Report) Result {
 	}
 	return res
 }
+
+// Resolve gives a target file's target that names a simulated product (profile) its Starter,
+// so that `icscert run` certifies it exactly as it certifies a URL. A target with a base URL
+// is left alone; an unknown profile is an error naming the known ones.
+func Resolve(t *harness.Target) error {
+	switch {
+	case t.Profile != "":
+		p, ok := simulators.Lookup(t.Profile, "")
+		if !ok {
+			return fmt.Errorf("profile: %q is not a simulated product (known: %s)", t.Profile, knownProfiles())
+		}
+		s := Simulated(p)
+		t.Starter = s.Target.Starter
+		if t.Vendor == "" && t.Product == "" && t.Version == "" {
+			t.Vendor, t.Product, t.Version = p.Vendor, p.Product, p.Version
+		}
+	case t.Image != "":
+		return resolveImage(t)
+	}
+	return nil
+}
+
+func knownProfiles() string {
+	var names []string
+	for _, p := range simulators.Profiles() {
+		names = append(names, p.String())
+	}
+	return fmt.Sprint(names)
+}

@@ -72,6 +72,9 @@ type Config struct {
 	LiveProgress bool
 	// Clock is the harness's clock; nil means time.Now.
 	Clock func() time.Time
+	// Resolve, if set, is called with the loaded target before it starts, to give a target
+	// that names a profile or an image its Starter. An error is a CONFIG verdict.
+	Resolve func(*Target) error
 }
 
 // runMu serialises runs: godog keeps process-global state (environment variables, the
@@ -160,6 +163,12 @@ func (r *runner) run(ctx context.Context) {
 	} else if err := target.Validate(); err != nil {
 		r.stop(reports.Config, "target: %v", err)
 		return
+	}
+	if cfg.Resolve != nil {
+		if err := cfg.Resolve(target); err != nil {
+			r.stop(reports.Config, "target: %v", err)
+			return
+		}
 	}
 	r.rep.Target = target.report(target.BaseURL)
 

@@ -20,7 +20,9 @@ import (
 // Target describes a system under test, as read from a target file (YAML):
 //
 //	name: Camden sandbox            # required
-//	baseUrl: https://cre.example    # required unless the harness starts the system itself
+//	baseUrl: https://cre.example    # the system at a URL; or, instead:
+//	profile: wrenfold@2.0           #   a simulated product, run in process; or
+//	image: supplier/product:4.2     #   a local container image the harness starts
 //	vendor: Example Ltd
 //	product: CaseBook
 //	version: 4.2.0
@@ -51,6 +53,11 @@ type Target struct {
 	Councils     []string     `yaml:"councils"`
 	Capabilities Capabilities `yaml:"capabilities"`
 	Auth         Auth         `yaml:"auth"`
+	// Profile names a simulated product (NAME or NAME@VERSION) to run in process.
+	Profile string `yaml:"profile"`
+	// Image names a local container image of the system, started for the run. It must serve
+	// the API on port 8080 and accept the flag --jwks-inline with the harness's JWKS.
+	Image string `yaml:"image"`
 
 	// Starter, when set, starts the system for the run (the in-process reference, a simulated
 	// vendor, a container); BaseURL is then taken from what it returns. It is never read from
@@ -99,6 +106,9 @@ func (f StartFunc) Start(ctx context.Context, trust Trust) (string, func(), erro
 // call once; for a system reached by URL it returns t.BaseURL and a no-op stop.
 func (t *Target) Start(ctx context.Context, trust Trust) (baseURL string, stop func(), err error) {
 	if t.Starter == nil {
+		if t.Profile != "" || t.Image != "" {
+			return "", nil, fmt.Errorf("start target %q: it names a profile or an image, but nothing was set up to start it", t.Name)
+		}
 		return t.BaseURL, func() {}, nil
 	}
 	baseURL, stop, err = t.Starter.Start(ctx, trust)
@@ -167,9 +177,17 @@ func (t *Target) Validate() error {
 	if strings.TrimSpace(t.Name) == "" {
 		bad("name", "is required")
 	}
+	given := 0
+	for _, v := range []string{t.BaseURL, t.Profile, t.Image} {
+		if v != "" {
+			given++
+		}
+	}
 	switch {
-	case t.BaseURL == "" && t.Starter == nil:
-		bad("baseUrl", "is required")
+	case given > 1:
+		bad("baseUrl", "baseUrl, profile and image are alternatives: give one")
+	case given == 0 && t.Starter == nil:
+		bad("baseUrl", "is required (or profile, or image)")
 	case t.BaseURL != "":
 		if err := checkBaseURL(t.BaseURL); err != nil {
 			bad("baseUrl", "%v", err)

@@ -44,6 +44,8 @@ auth:
 			[]string{"line 4", `unknown key "supportd"`},
 		},
 		{"name and baseUrl are required", "vendor: v\n", []string{"name: is required", "baseUrl: is required"}},
+		{"baseUrl, profile and image are alternatives", "name: x\nbaseUrl: http://h\nprofile: wrenfold\n", []string{"alternatives"}},
+		{"an image and a profile are alternatives too", "name: x\nimage: a/b:1\nprofile: wrenfold\n", []string{"alternatives"}},
 		{"baseUrl must be http(s)", "name: x\nbaseUrl: ftp://h\n", []string{"baseUrl:", "http or https"}},
 		{"baseUrl has no query", "name: x\nbaseUrl: http://h/?a=1\n", []string{"baseUrl:", "query"}},
 		{"a council is 3 digits", "name: x\nbaseUrl: http://h\ncouncils: [\"2020\"]\n", []string{"councils[0]", "3-digit"}},
@@ -85,6 +87,12 @@ func TestLoadTargetNamesTheFile(t *testing.T) {
 }
 
 func TestTargetStart(t *testing.T) {
+	unresolved, err := ParseTarget([]byte("name: x\nprofile: wrenfold\n"))
+	require.NoError(t, err, "a profile stands in for baseUrl")
+	_, _, err = unresolved.Start(context.Background(), Trust{})
+	require.Error(t, err, "a profile nobody resolved cannot start")
+	assert.Contains(t, err.Error(), "nothing was set up to start it")
+
 	byURL := &Target{Name: "x", BaseURL: "http://h"}
 	url, stop, err := byURL.Start(context.Background(), Trust{})
 	require.NoError(t, err)

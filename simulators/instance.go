@@ -1,0 +1,129 @@
+package simulators
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/icscert/icscert/reference"
+	"github.com/icscert/icscert/reference/store/sqlite"
+)
+
+// StartOptions configures Start.
+type StartOptions struct {
+	// Keys verifies bearer tokens (the harness's JWKS). Required.
+	Keys reference.KeySource
+	// Audience is the token audience; reference.DefaultAudience if empty.
+	Audience string
+	// Clock tells the reference and the quirks the time; time.Now if nil.
+	Clock func() time.Time
+	// DBPath is the SQLite database file; "" keeps the records in memory until Close.
+	DBPath string
+	// Addr is the address to listen on; "" is a free loopback port (127.0.0.1:0).
+	Addr string
+	// Latency and ShedLimit tune the quirks that take them (see Config).
+	Latency   time.Duration
+	ShedLimit int
+	// Logger receives server faults (never personal data); discarded if nil.
+	Logger *slog.Logger
+}
+
+// Instance is a simulated product serving HTTP in this process, like an httptest.Server. Its
+// methods are safe for concurrent use. Whoever called Start closes it.
+type Instance struct {
+	// URL is the base URL, http://host:port with no trailing slash.
+	URL string
+	// Profile is the product being simulated.
+	Profile Profile
+
+	handler http.Handler
+	ref     *reference.Server
+	server  *http.Server
+	served  chan error
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start runs profile p over a new reference server (store at opts.DBPath) on a listener at
+// opts.Addr and returns once it accepts connections. ctx bounds the start only; the instance
+// runs until Close.
+func Start(ctx context.Context, p Profile, opts StartOptions) (*Instance, error) {
+	if opts.Keys == nil {
+		return nil, errors.New("start simulator: no key source")
+	}
+	path := opts.DBPath
+	if path == "" {
+		path = sqlite.Memory
+	}
+	st, err := sqlite.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("start simulator: %w", err)
+	}
+	ref, err := reference.New(reference.Options{
+		Store: st, Keys: opts.Keys, Audience: opts.Audience, Clock: opts.Clock, Logger: opts.Logger,
+	})
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("start simulator: %w", err)
+	}
+	h, err := p.Handler(ref.Handler(), Config{Clock: opts.Clock, Latency: opts.Latency, ShedLimit: opts.ShedLimit})
+	if err != nil {
+		_ = ref.Close()
+		return nil, fmt.Errorf("start simulator: %w", err)
+	}
+	addr := opts.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		_ = ref.Close()
+		return nil, fmt.Errorf("start simulator: %w", err)
+	}
+	in := &Instance{
+		URL:     "http://" + ln.Addr().String(),
+		Profile: p.clone(),
+		handler: h,
+		ref:     ref,
+		server:  &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(discardOr(opts.Logger), slog.LevelWarn)},
+		served:  make(chan error, 1),
+	}
+	go func() { in.served <- in.server.Serve(ln) }()
+	return in, nil
+}
+
+func discardOr(l *slog.Logger) slog.Handler {
+	if l == nil {
+		return slog.DiscardHandler
+	}
+	return l.Handler()
+}
+
+// Handler returns the simulated product's handler (the quirks in front of the reference), to
+// serve requests without the network. It is safe for concurrent use until Close.
+func (in *Instance) Handler() http.Handler { return in.handler }
+
+// Close stops the listener, waits up to 5 s for requests in flight, and closes the reference
+// and its store. Later calls return the first call's result.
+func (in *Instance) Close() error {
+	in.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		errs := []error{in.server.Shutdown(ctx)}
+		if err := <-in.served; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+		errs = append(errs, in.ref.Close())
+		if err := errors.Join(errs...); err != nil {
+			in.closeErr = fmt.Errorf("close simulator %s: %w", in.Profile, err)
+		}
+	})
+	return in.closeErr
+}

@@ -1,0 +1,172 @@
+package simulators
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Profile is one version of one simulated product: who makes it and which quirks it has.
+// Every supplier and product is fictional. A Profile is a value; Profiles and Lookup return
+// copies.
+type Profile struct {
+	// Name is the product's stable lower-case id, used on command lines: "tarnline".
+	Name string
+	// Vendor is the (fictional) supplier.
+	Vendor string
+	// Product is the product's display name.
+	Product string
+	// Version is the product version, dotted numbers: "1.1".
+	Version string
+	// Quirks are the ids of the quirks this version has; none for a conformant version.
+	Quirks []string
+}
+
+// String returns the profile's NAME@VERSION.
+func (p Profile) String() string { return p.Name + "@" + p.Version }
+
+// Breaks returns the requirement ids the suite must fail for this profile: the union of its
+// quirks' Breaks, sorted. It is empty for a conformant profile.
+func (p Profile) Breaks() []string { return p.union(func(q Quirk) []string { return q.Breaks }) }
+
+// MayBreak returns the requirement ids the profile's quirks can also fail depending on the
+// scenarios, minus Breaks, sorted.
+func (p Profile) MayBreak() []string {
+	may := p.union(func(q Quirk) []string { return q.MayBreak })
+	breaks := p.Breaks()
+	return slices.DeleteFunc(may, func(id string) bool { return slices.Contains(breaks, id) })
+}
+
+// Conformant reports whether the profile is expected to pass the whole suite.
+func (p Profile) Conformant() bool { return len(p.Breaks()) == 0 && len(p.MayBreak()) == 0 }
+
+func (p Profile) union(of func(Quirk) []string) []string {
+	var ids []string
+	for _, id := range p.Quirks {
+		if q, ok := LookupQuirk(id); ok {
+			ids = append(ids, of(q)...)
+		}
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// Handler returns next (normally a reference.Server's handler) behind the profile's quirks,
+// configured by cfg, with GET /v1/meta naming the simulated product. It fails if the profile
+// names an unknown quirk. The handler is safe for concurrent use if next is.
+func (p Profile) Handler(next http.Handler, cfg Config) (http.Handler, error) {
+	h, err := Wrap(p.identify(next), cfg, p.Quirks...)
+	if err != nil {
+		return nil, fmt.Errorf("profile %s: %w", p, err)
+	}
+	return h, nil
+}
+
+// identify makes GET /v1/meta name the simulated product instead of the reference.
+func (p Profile) identify(next http.Handler) http.Handler {
+	product := fmt.Sprintf("%s %s (%s; simulated by icscert)", p.Product, p.Version, p.Vendor)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || r.URL.Path != "/v1/meta" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rewriteResponse(w, r, next, func(v any) bool {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return false
+			}
+			m["product"] = product
+			return true
+		})
+	})
+}
+
+func (p Profile) clone() Profile {
+	p.Quirks = slices.Clone(p.Quirks)
+	return p
+}
+
+// profiles is the catalogue of simulated products. Between them the non-conformant versions
+// have every quirk; wrenfold@2.0 is fully conformant and kinledger@3.4 is conformant but slow.
+var profiles = []Profile{
+	{Name: "wrenfold", Vendor: "Larkspur Civic Software", Product: "Wrenfold", Version: "1.4", Quirks: []string{QuirkErrorsTextPlain}},
+	{Name: "wrenfold", Vendor: "Larkspur Civic Software", Product: "Wrenfold", Version: "2.0"},
+	{Name: "kinledger", Vendor: "Mossbank Informatics", Product: "KinLedger", Version: "3.2", Quirks: []string{QuirkDatesDDMMYYYY, QuirkGenderMFU}},
+	{Name: "kinledger", Vendor: "Mossbank Informatics", Product: "KinLedger", Version: "3.3", Quirks: []string{QuirkDatesDDMMYYYY}},
+	{Name: "kinledger", Vendor: "Mossbank Informatics", Product: "KinLedger", Version: "3.4", Quirks: []string{QuirkSlow}},
+	{Name: "tarnline", Vendor: "Tarnwick Records", Product: "Tarnline", Version: "1.0", Quirks: []string{QuirkNHSNoChecksum, QuirkNHSWithSpaces}},
+	{Name: "tarnline", Vendor: "Tarnwick Records", Product: "Tarnline", Version: "1.1", Quirks: []string{QuirkNHSWithSpaces}},
+	{Name: "quillmere", Vendor: "Quillmere Systems", Product: "Quillmere Case", Version: "4.0", Quirks: []string{QuirkNamesTruncated35, QuirkNamesASCIIFolded, QuirkIfMatchIgnored}},
+	{Name: "quillmere", Vendor: "Quillmere Systems", Product: "Quillmere Case", Version: "4.1", Quirks: []string{QuirkNamesTruncated35}},
+	{Name: "thistlegate", Vendor: "Brackenfold Technologies", Product: "Thistlegate", Version: "2.0", Quirks: []string{QuirkSensitiveDetailsLeak, QuirkEndedInvolvementsDeleted}},
+	{Name: "thistlegate", Vendor: "Brackenfold Technologies", Product: "Thistlegate", Version: "2.1", Quirks: []string{QuirkEndedInvolvementsDeleted}},
+	{Name: "lanternwise", Vendor: "Orrery Northern", Product: "Lanternwise", Version: "0.9", Quirks: []string{QuirkErrorsTextPlain, QuirkShedNoRetryAfter}},
+	{Name: "lanternwise", Vendor: "Orrery Northern", Product: "Lanternwise", Version: "1.0", Quirks: []string{QuirkShedNoRetryAfter}},
+}
+
+// Profiles returns every simulated product version, grouped by product, oldest version first.
+// The slice and its contents are the caller's.
+func Profiles() []Profile {
+	out := make([]Profile, len(profiles))
+	for i, p := range profiles {
+		out[i] = p.clone()
+	}
+	return out
+}
+
+// Lookup returns the profile of product name at version. name may carry the version itself,
+// as NAME@VERSION (then version must be empty or the same). An empty version means the latest.
+// Names are case-insensitive, and a version may be written with a leading "v".
+func Lookup(name, version string) (Profile, bool) {
+	if n, v, found := strings.Cut(name, "@"); found {
+		if version != "" && normaliseVersion(version) != normaliseVersion(v) {
+			return Profile{}, false
+		}
+		name, version = n, v
+	}
+	name, version = strings.ToLower(strings.TrimSpace(name)), normaliseVersion(version)
+	var best Profile
+	found := false
+	for _, p := range profiles {
+		if p.Name != name {
+			continue
+		}
+		if version != "" {
+			if p.Version == version {
+				return p.clone(), true
+			}
+			continue
+		}
+		if !found || compareVersions(p.Version, best.Version) > 0 {
+			best, found = p, true
+		}
+	}
+	if !found {
+		return Profile{}, false
+	}
+	return best.clone(), true
+}
+
+func normaliseVersion(v string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(v), "v"), "V")
+}
+
+// compareVersions compares dotted numeric versions: "1.10" is after "1.9".
+func compareVersions(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < max(len(as), len(bs)); i++ {
+		var x, y int
+		if i < len(as) {
+			x, _ = strconv.Atoi(as[i])
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(bs[i])
+		}
+		if x != y {
+			return x - y
+		}
+	}
+	return 0
+}
