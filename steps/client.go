@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/icscert/icscert/reports"
@@ -112,6 +113,78 @@ func (r *Response) MediaType() string {
 //   - the harness built a request that breaks the contract without r.Invalid, or r names an
 //     unknown child or actor: *ConfigError, a CONFIG verdict.
 func (w *World) Send(r Request) (*Response, error) {
+	p, err := w.prepare(r)
+	if err != nil {
+		return nil, err
+	}
+	defer p.cancel()
+	p.roundTrip(w.suite.client)
+	return w.complete(p)
+}
+
+// SendConcurrently sends reqs at the same moment, each as Send would, and returns their
+// responses in the order of reqs (for bursts of load, ERR-004, and races, VER-002). The requests
+// are prepared and their exchanges recorded one after another on the scenario's goroutine; only
+// the round trips run in parallel. w.Last becomes the response to the last request. The error
+// is the first that Send would have returned for one of them; the responses that did arrive are
+// returned with it.
+func (w *World) SendConcurrently(reqs []Request) ([]*Response, error) {
+	pending := make([]*outgoing, 0, len(reqs))
+	defer func() {
+		for _, p := range pending {
+			p.cancel()
+		}
+	}()
+	for _, r := range reqs {
+		p, err := w.prepare(r)
+		if err != nil {
+			return nil, err
+		}
+		pending = append(pending, p)
+	}
+	var wg sync.WaitGroup
+	for _, p := range pending {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.roundTrip(w.suite.client)
+		}()
+	}
+	wg.Wait()
+	out := make([]*Response, len(pending))
+	var first error
+	for i, p := range pending {
+		resp, err := w.complete(p)
+		out[i] = resp
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	return out, first
+}
+
+// outgoing is one request between prepare and complete. roundTrip touches only its own
+// fields, so the round trips of several may run at once.
+type outgoing struct {
+	r           Request
+	op, full    string
+	rel         *url.URL
+	body        []byte
+	contentType string
+	req         *http.Request
+	ctx         context.Context
+	cancel      context.CancelFunc
+	timeout     time.Duration
+
+	resp     *http.Response
+	respBody []byte
+	err      error
+	duration time.Duration
+}
+
+// prepare builds the HTTP request of r: its path expanded, its body encoded, its token and
+// X-Correlation-ID attached. The caller must call the returned request's cancel.
+func (w *World) prepare(r Request) (*outgoing, error) {
 	path, err := w.Expand(r.Path)
 	if err != nil {
 		return nil, err
@@ -132,9 +205,9 @@ func (w *World) Send(r Request) (*Response, error) {
 
 	timeout := w.suite.opts.RequestTimeout
 	ctx, cancel := context.WithTimeout(w.ctx, timeout)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, r.Method, full, bytes.NewReader(body))
 	if err != nil {
+		cancel()
 		return nil, Configf("%s: %v", op, err)
 	}
 	if body == nil {
@@ -158,42 +231,62 @@ func (w *World) Send(r Request) (*Response, error) {
 	token := r.Token
 	if token == "" && r.As != nil {
 		if token, err = w.Token(r.As); err != nil {
+			cancel()
 			return nil, err
 		}
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	return &outgoing{
+		r: r, op: op, full: full, rel: rel, body: body, contentType: contentType,
+		req: req, ctx: ctx, cancel: cancel, timeout: timeout,
+	}, nil
+}
 
-	red := w.suite.redactor
-	x := reports.Exchange{
-		Method:         r.Method,
-		URL:            red.Text(full),
-		RequestHeaders: red.Headers(req.Header),
-		RequestBody:    clip(red.Body(contentType, body)),
-	}
+// roundTrip sends the request and reads the response body. It touches nothing but p.
+func (p *outgoing) roundTrip(client *http.Client) {
 	start := time.Now()
-	resp, err := w.suite.client.Do(req)
+	resp, err := client.Do(p.req)
 	if err != nil {
-		x.DurationMs = time.Since(start).Milliseconds()
-		cause := w.transportCause(ctx, err, timeout)
-		x.Error = cause.Error()
-		w.exchanges = append(w.exchanges, x)
-		return nil, &TargetError{Op: op, Err: cause}
+		p.duration, p.err = time.Since(start), err
+		return
 	}
 	respBody, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	_ = resp.Body.Close()
-	x.DurationMs = time.Since(start).Milliseconds()
-	x.Status = resp.StatusCode
-	x.ResponseHeaders = red.Headers(resp.Header)
+	p.duration = time.Since(start)
 	if err == nil && len(respBody) > maxBody {
 		err = fmt.Errorf("response body larger than %d MiB", maxBody>>20)
 	}
-	if err != nil {
-		cause := w.transportCause(ctx, err, timeout)
+	p.resp, p.respBody, p.err = resp, respBody, err
+}
+
+// complete records the exchange of p as evidence, checks it against the contract and
+// attributes its violations, as Send documents.
+func (w *World) complete(p *outgoing) (*Response, error) {
+	r, req, body, contentType, rel := p.r, p.req, p.body, p.contentType, p.rel
+	red := w.suite.redactor
+	x := reports.Exchange{
+		Method:         r.Method,
+		URL:            red.Text(p.full),
+		RequestHeaders: red.Headers(req.Header),
+		RequestBody:    clip(red.Body(contentType, body)),
+		DurationMs:     p.duration.Milliseconds(),
+	}
+	if p.resp == nil {
+		cause := w.transportCause(p.ctx, p.err, p.timeout)
 		x.Error = cause.Error()
 		w.exchanges = append(w.exchanges, x)
-		return nil, &TargetError{Op: op, Err: cause}
+		return nil, &TargetError{Op: p.op, Err: cause}
+	}
+	resp, respBody := p.resp, p.respBody
+	x.Status = resp.StatusCode
+	x.ResponseHeaders = red.Headers(resp.Header)
+	if p.err != nil {
+		cause := w.transportCause(p.ctx, p.err, p.timeout)
+		x.Error = cause.Error()
+		w.exchanges = append(w.exchanges, x)
+		return nil, &TargetError{Op: p.op, Err: cause}
 	}
 	x.ResponseBody = clip(red.Body(resp.Header.Get("Content-Type"), respBody))
 
@@ -230,7 +323,7 @@ func (w *World) Send(r Request) (*Response, error) {
 			Requirements: reqs,
 			Source:       source,
 			Failure: reports.Failure{
-				Message:  fmt.Sprintf("%s: the response breaks the contract: %s", opName(result.Operation, op), text),
+				Message:  fmt.Sprintf("%s: the response breaks the contract: %s", opName(result.Operation, p.op), text),
 				Pointer:  sitePointer(at),
 				Expected: red.Value(at.Pointer, v.Expected),
 				Actual:   red.Value(at.Pointer, v.Actual),
@@ -249,7 +342,7 @@ func (w *World) Send(r Request) (*Response, error) {
 	}
 	if len(requestDefects) > 0 {
 		return out, Configf("%s: the harness sent a request that breaks the contract (mark it Invalid if deliberate): %s",
-			opName(result.Operation, op), strings.Join(requestDefects, "; "))
+			opName(result.Operation, p.op), strings.Join(requestDefects, "; "))
 	}
 	return out, nil
 }

@@ -15,6 +15,14 @@ func Register(sc *godog.ScenarioContext) {
 	registerHTTP(sc)
 	registerChildren(sc)
 	registerMeta(sc)
+	registerIdentity(sc)
+	registerSearch(sc)
+	registerRead(sc)
+	registerRecords(sc)
+	registerAudit(sc)
+	registerAuth(sc)
+	registerErrors(sc)
+	registerVersioning(sc)
 }
 
 // Subject is the regular expression fragment for who acts in a When step: "they" (the current
