@@ -67,7 +67,7 @@ Feature: Errors
     When "Priya" tries to create the child "Nia" with:
       | /identifiers/0/verified | "yes"        |
       | /gender                 | UNICORN      |
-      | /dateOfBirth            | "31/12/2015" |
+      | /dateOfBirth            | "not-a-date" |
       | /name/family            | (absent)     |
     Then the response status is 422
     And the response is a problem with code "VALIDATION_FAILED"

@@ -31,16 +31,8 @@ func (p Profile) String() string { return p.Name + "@" + p.Version }
 // quirks' Breaks, sorted. It is empty for a conformant profile.
 func (p Profile) Breaks() []string { return p.union(func(q Quirk) []string { return q.Breaks }) }
 
-// MayBreak returns the requirement ids the profile's quirks can also fail depending on the
-// scenarios, minus Breaks, sorted.
-func (p Profile) MayBreak() []string {
-	may := p.union(func(q Quirk) []string { return q.MayBreak })
-	breaks := p.Breaks()
-	return slices.DeleteFunc(may, func(id string) bool { return slices.Contains(breaks, id) })
-}
-
 // Conformant reports whether the profile is expected to pass the whole suite.
-func (p Profile) Conformant() bool { return len(p.Breaks()) == 0 && len(p.MayBreak()) == 0 }
+func (p Profile) Conformant() bool { return len(p.Breaks()) == 0 }
 
 func (p Profile) union(of func(Quirk) []string) []string {
 	var ids []string

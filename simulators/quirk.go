@@ -79,10 +79,9 @@ func (c Config) shedLimit() int {
 }
 
 // Quirk is one defect a real product had (DOMAIN.md §7), as a middleware in front of the
-// reference. Breaks and MayBreak are expectations kept as data, to be checked against the
-// suite's verdicts: Breaks are the requirements the suite must fail whenever the quirk is on;
-// MayBreak are requirements it fails only if a scenario happens to exercise the quirk there
-// (Notes says when). A Quirk value is immutable.
+// reference. Breaks is an expectation kept as data and checked against the suite's verdicts
+// (internal/fleet): exactly the requirements a product with the quirk breaks, so the suite must
+// fail those and nothing else. A Quirk value is immutable.
 type Quirk struct {
 	// ID is the quirk's stable id (one of the Quirk* constants).
 	ID string
@@ -92,8 +91,6 @@ type Quirk struct {
 	Summary string
 	// Breaks are the requirement ids the suite must fail for a product with this quirk.
 	Breaks []string
-	// MayBreak are requirement ids the quirk can also fail, depending on the scenarios.
-	MayBreak []string
 	// Notes explains the expectations.
 	Notes string
 
@@ -109,7 +106,6 @@ func (q Quirk) Middleware(cfg Config) func(http.Handler) http.Handler {
 
 func (q Quirk) clone() Quirk {
 	q.Breaks = slices.Clone(q.Breaks)
-	q.MayBreak = slices.Clone(q.MayBreak)
 	return q
 }
 
@@ -148,12 +144,10 @@ var registry = []Quirk{
 	},
 	{
 		ID: QuirkDatesDDMMYYYY, Item: 1,
-		Summary:  "Calendar dates in JSON responses are rendered dd/mm/yyyy; requests may use either form.",
-		Breaks:   []string{"READ-004"},
-		MayBreak: []string{"ERR-002"},
+		Summary: "Calendar dates in JSON responses are rendered dd/mm/yyyy; requests may use either form.",
+		Breaks:  []string{"READ-004"},
 		Notes: "Every response that carries a date violates format: date; the suite charges that to READ-004. " +
-			"Instants (date-time) are untouched. A scenario that sends a dd/mm/yyyy date expecting INVALID_DATE " +
-			"sees it accepted (ERR-002, or the requirement of that scenario).",
+			"Instants (date-time) are untouched.",
 		middleware: datesDDMMYYYY,
 	},
 	{
@@ -183,31 +177,26 @@ var registry = []Quirk{
 	},
 	{
 		ID: QuirkNamesTruncated35, Item: 4,
-		Summary:  "Names (given, family, former names, parents' and carers' names) are cut to 35 characters on write.",
-		Breaks:   []string{"READ-004"},
-		MayBreak: []string{"SEARCH-003"},
+		Summary: "Names (given, family, former names, parents' and carers' names) are cut to 35 characters on write.",
+		Breaks:  []string{"READ-004", "SEARCH-003"},
 		Notes: "Search criteria are not cut (the product compares what the user typed against what it stored), " +
-			"so a search by a name longer than 35 characters misses the record: SEARCH-003 fails if a search " +
-			"scenario uses such a name, which the reference folds and compares whole.",
+			"so a search by a child's full name longer than 35 characters misses the record: SEARCH-003.",
 		middleware: namesTruncated35,
 	},
 	{
 		ID: QuirkNHSNoChecksum, Item: 3,
-		Summary:  "NHS numbers of 10 digits that fail modulus 11 are accepted, stored and returned as sent.",
-		Breaks:   []string{"ID-001"},
-		MayBreak: []string{"ID-005"},
+		Summary: "NHS numbers of 10 digits that fail modulus 11 are accepted, stored and returned as sent.",
+		Breaks:  []string{"ID-001"},
 		Notes: "Simulated without touching the reference: an invalid number is swapped for a valid shadow in the " +
-			"999 range on the way in and swapped back in every response. ID-005 only if a scenario expects " +
-			"a duplicate check to reject an invalid number.",
+			"999 range on the way in and swapped back in every response.",
 		middleware: nhsNoChecksum,
 	},
 	{
 		ID: QuirkSensitiveDetailsLeak, Item: 7,
 		Summary: "Callers other than the responsible council's management see the organisation and practitioner " +
 			"of SENSITIVE_* involvements instead of the brokered form.",
-		Breaks:   []string{"SENS-002", "READ-002"},
-		MayBreak: []string{"SENS-004"},
-		Notes: "SENS-004 too if a scenario adds a sensitive involvement to a shielded record. Details are " +
+		Breaks: []string{"SENS-002", "READ-002"},
+		Notes: "T4 filtering is part of both the sensitive-service rule and the tier table. Details are " +
 			"remembered from the requests that added or changed each involvement, so they are not re-inserted " +
 			"for involvements added before the simulator started.",
 		middleware: sensitiveDetailsLeak,
@@ -216,16 +205,17 @@ var registry = []Quirk{
 		ID: QuirkEndedInvolvementsDeleted, Item: 9,
 		Summary: "An involvement with an end date disappears from the involvement list, and DELETE " +
 			"/v1/involvements/{id} is accepted (it ends the involvement today, answering 204).",
-		Breaks:     []string{"INV-002"},
-		MayBreak:   []string{"INV-004"},
-		Notes:      "INV-004 too if its scenario looks for the automatically ended school or GP in the list.",
+		Breaks: []string{"INV-002", "INV-004"},
+		Notes: "A new main school or GP makes the previous one vanish instead of ending on the new start " +
+			"date, which breaks INV-004 as well as INV-002.",
 		middleware: endedInvolvementsDeleted,
 	},
 	{
 		ID: QuirkIfMatchIgnored, Item: 5,
 		Summary: "PATCH succeeds without If-Match or with a stale one: the last write wins.",
-		Breaks:  []string{"VER-001"},
-		Notes: "When the reference answers 412 the quirk retries with the ETag that answer names, so a stale " +
+		Breaks:  []string{"VER-001", "VER-002"},
+		Notes: "Two concurrent updates with the same If-Match both succeed, so updates are not serialised " +
+			"(VER-002). When the reference answers 412 the quirk retries with the ETag that answer names, so a stale " +
 			"or missing If-Match costs one extra (audited, refused) request.",
 		middleware: ifMatchIgnored,
 	},

@@ -279,8 +279,14 @@ func TestQuirksFailExactlyTheirProbes(t *testing.T) {
 	}
 }
 
+// suiteOnly are requirements a quirk breaks that only the whole suite shows (internal/fleet's
+// TestSuiteIsExactOnEverySimulatedProduct): the tier table's T4 row (the same leak as
+// SENS-002), a search by a name longer than 35 characters, a replaced main school or GP, and
+// two concurrent updates.
+var suiteOnly = map[string]bool{"READ-002": true, "SEARCH-003": true, "INV-004": true, "VER-002": true}
+
 // TestQuirkProbesMatchBreaks checks the data: every probe a quirk fails names a requirement the
-// quirk declares in Breaks or MayBreak, and every Breaks entry is shown by some probe.
+// quirk declares in Breaks.
 func TestQuirkProbesMatchBreaks(t *testing.T) {
 	requirementOf := map[string]string{}
 	for _, p := range probes {
@@ -291,12 +297,12 @@ func TestQuirkProbesMatchBreaks(t *testing.T) {
 		for _, name := range quirkProbes[q.ID] {
 			req := requirementOf[name]
 			shown[req] = true
-			assert.True(t, slices.Contains(q.Breaks, req) || slices.Contains(q.MayBreak, req),
+			assert.True(t, slices.Contains(q.Breaks, req),
 				"quirk %s fails probe %q of %s, which it does not declare", q.ID, name, req)
 		}
 		for _, req := range q.Breaks {
-			if req == "READ-002" {
-				continue // shown by the same leak as SENS-002: the tier table's T4 row
+			if suiteOnly[req] {
+				continue
 			}
 			assert.True(t, shown[req], "quirk %s declares %s but no probe shows it", q.ID, req)
 		}

@@ -461,6 +461,7 @@ type accountabilityNotes struct {
 	event         *AuditEvent                   // the audit event the latest audit step found
 	update        *Response                     // the answer to the latest update (VER-001)
 	patched       []string                      // the members the latest update sent
+	errorChild    string                        // the child the latest provoked error was about
 	errorCase     string                        // the kind of error the latest request provoked (ERR-001)
 	eventResponse *Response                     // the response to the request behind event
 }

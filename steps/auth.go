@@ -238,11 +238,15 @@ var roleOps = map[string]roleOp{
 	"unshield": func(_ *World, _ *Actor, t opTarget) (Request, error) {
 		return Request{Method: "DELETE", Path: "/v1/children/" + t.id + "/shield"}, nil
 	},
-	"merge a duplicate record into": func(w *World, _ *Actor, t opTarget) (Request, error) {
+	"merge a duplicate record into": func(w *World, a *Actor, t opTarget) (Request, error) {
 		const dup = "duplicate record"
+		council := a.Council
+		if target, err := w.Child(t.alias); err == nil {
+			council = target.Council
+		}
 		c, err := w.Child(dup)
 		if err != nil {
-			if c, err = w.CreateChild(dup, "202", nil); err != nil {
+			if c, err = w.CreateChild(dup, council, nil); err != nil {
 				return Request{}, err
 			}
 		}

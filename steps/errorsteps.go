@@ -160,7 +160,7 @@ func registerProblemChecks(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		acctNotes(ctx).errorCase = kind
+		acctNotes(ctx).errorCase, acctNotes(ctx).errorChild = kind, alias
 		req, err := errorCases[kind].build(w, c)
 		if err != nil {
 			return err
@@ -221,19 +221,13 @@ func registerProblemChecks(sc *godog.ScenarioContext) {
 		}
 		return nil
 	}))
-	sc.Step(`^the problem holds none of the child's personal data and no stack trace$`, step(func(w *World) error {
+	sc.Step(`^the problem holds none of the child's personal data and no stack trace$`, func(ctx context.Context) error {
+		w := WorldFrom(ctx)
 		r, err := w.Response()
 		if err != nil {
 			return err
 		}
-		var c *Child
-		for _, x := range w.children {
-			c = x
-			if x.Alias != "duplicate record" {
-				break
-			}
-		}
-		if c != nil {
+		if c, err := w.Child(acctNotes(ctx).errorChild); err == nil {
 			values := personalDataSent(c.Sent)
 			whats := make([]string, 0, len(values))
 			for what := range values {
@@ -241,7 +235,7 @@ func registerProblemChecks(sc *godog.ScenarioContext) {
 			}
 			sort.Strings(whats)
 			for _, what := range whats {
-				if v := values[what]; len(v) >= 3 && strings.Contains(string(r.Body), v) {
+				if v := values[what]; len(v) >= 3 && regexp.MustCompile(`(^|[^\pL\pN])`+regexp.QuoteMeta(v)+`($|[^\pL\pN])`).Match(r.Body) {
 					return Failf("", "no personal data in the problem", "the child's "+what, "the problem repeats the child's %s", what)
 				}
 			}
@@ -255,7 +249,7 @@ func registerProblemChecks(sc *godog.ScenarioContext) {
 			}
 		}
 		return nil
-	}))
+	})
 }
 
 // registerFieldErrors adds the steps of ERR-002 and ERR-003.

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
@@ -42,6 +43,10 @@ type Options struct {
 	Redact bool
 	// Clock is the harness's clock (tokens, generated dates); nil means time.Now.
 	Clock func() time.Time
+	// Identifiers supplies every generated child's NHS number and UPN, unique across the run;
+	// nil means a pool started at a random point, so that runs against a system that keeps
+	// its records do not reuse identifiers either.
+	Identifiers *fixtures.Pool
 	// OnScenarioEnd receives each scenario's Outcome from its After hook. With godog's
 	// Concurrency > 1 it is called from several goroutines at once and must lock.
 	OnScenarioEnd func(Outcome)
@@ -79,6 +84,9 @@ func NewSuite(o Options) (*Suite, error) {
 			Transport:     http.DefaultTransport.(*http.Transport).Clone(),
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
+	}
+	if o.Identifiers == nil {
+		o.Identifiers = fixtures.NewPool(rand.Uint32())
 	}
 	return &Suite{
 		opts:     o,

@@ -93,6 +93,7 @@ func (s *Suite) newWorld(sc *godog.Scenario) *World {
 		tag:        letters(sum),
 	}
 	w.Gen.Today = s.now().UTC()
+	w.Gen.Pool = s.opts.Identifiers
 	for _, t := range sc.Tags {
 		w.Tags = append(w.Tags, t.Name)
 		if m := requirementTag(t.Name); m != "" {
