@@ -37,7 +37,7 @@ const (
 
 // DefaultLatency is the latency the slow quirk adds unless Config.Latency says otherwise. It is
 // far below any timeout the suite uses: the slow quirk is a specificity check.
-const DefaultLatency = 30 * time.Millisecond
+const DefaultLatency = 15 * time.Millisecond
 
 // DefaultShedLimit is the number of requests the shed-no-retry-after quirk serves at once
 // unless Config.ShedLimit says otherwise.
@@ -138,7 +138,7 @@ var registry = []Quirk{
 	},
 	{
 		ID: QuirkSlow, Item: 11,
-		Summary:    "Every response but /healthz is delayed by Config.Latency (30 ms by default); nothing else changes.",
+		Summary:    "Every response but /healthz is delayed by Config.Latency (15 ms by default); nothing else changes.",
 		Notes:      "A conforming but slow product: a specificity check, it must fail nothing at normal timeouts.",
 		middleware: slow,
 	},

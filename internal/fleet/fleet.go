@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"time"
@@ -36,11 +37,19 @@ type System struct {
 // Reference returns the reference implementation as a system, started in process for each
 // run on an SQLite database at dbPath (":memory:", sqlite.Memory, keeps it in memory).
 func Reference(dbPath string) System {
+	return Mutant("reference", "reference", nil, dbPath, nil)
+}
+
+// Mutant returns the reference behind wrap (nil: the reference itself) as a system of the
+// given name and kind that must fail exactly expected: a deliberately broken reference, to show
+// that the suite catches a defect and charges it to the right requirement.
+func Mutant(name, kind string, expected []string, dbPath string, wrap func(http.Handler) http.Handler) System {
 	return System{
-		Name: "reference",
-		Kind: "reference",
+		Name:     name,
+		Kind:     kind,
+		Expected: expected,
 		Target: &harness.Target{
-			Name: "reference", Vendor: "icscert", Product: "reference implementation", Version: "dev",
+			Name: name, Vendor: "icscert", Product: "reference implementation", Version: "dev",
 			Councils: []string{"202"},
 			Starter: harness.StartFunc(func(_ context.Context, trust harness.Trust) (string, func(), error) {
 				st, err := sqlite.Open(dbPath)
@@ -54,7 +63,11 @@ func Reference(dbPath string) System {
 					_ = st.Close()
 					return "", nil, fmt.Errorf("start reference: %w", err)
 				}
-				in, err := serve(srv)
+				h := srv.Handler()
+				if wrap != nil {
+					h = wrap(h)
+				}
+				in, err := serve(h, srv)
 				if err != nil {
 					return "", nil, err
 				}

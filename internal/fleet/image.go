@@ -1,12 +1,71 @@
 package fleet
 
 import (
-	"errors"
+	"context"
+	"fmt"
+	"time"
 
 	"github.com/icscert/icscert/internal/harness"
+	"github.com/icscert/icscert/simulators"
+	"github.com/icscert/icscert/simulators/container"
 )
 
-// resolveImage gives a target that names a container image its Starter.
+// startTimeout bounds starting one container, image build excluded.
+const startTimeout = 2 * time.Minute
+
+// resolveImage gives a target that names a container image its Starter: the image runs on a
+// private Docker network for the run and is removed when the run ends.
 func resolveImage(t *harness.Target) error {
-	return errors.New("image: containers are not available in this build")
+	image := t.Image
+	t.Starter = harness.StartFunc(func(ctx context.Context, trust harness.Trust) (string, func(), error) {
+		return startInContainer(ctx, trust, func(ctx context.Context, s *container.Session) (*container.Simulator, error) {
+			return s.StartImage(ctx, image)
+		})
+	})
+	return nil
 }
+
+// Containerised returns simulated product p as a system running in a container of the local
+// simulator image (built once per process), exactly as a supplier's own image would run.
+func Containerised(p simulators.Profile) System {
+	s := Simulated(p)
+	s.Kind = "container"
+	s.Target.Starter = harness.StartFunc(func(ctx context.Context, trust harness.Trust) (string, func(), error) {
+		return startInContainer(ctx, trust, func(ctx context.Context, s *container.Session) (*container.Simulator, error) {
+			sims, err := s.Start(ctx, p)
+			if err != nil {
+				return nil, err
+			}
+			return sims[0], nil
+		})
+	})
+	return s
+}
+
+// startInContainer opens a container session that trusts the run's keys, starts one container
+// in it and returns its URL and a stop function that removes the container and the network.
+func startInContainer(ctx context.Context, trust harness.Trust, start func(context.Context, *container.Session) (*container.Simulator, error)) (string, func(), error) {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	session, err := container.NewSession(ctx, container.Options{JWKS: trust.JWKS, Audience: trust.Audience, Logger: quiet{}})
+	if err != nil {
+		return "", nil, fmt.Errorf("start container: %w", err)
+	}
+	stop := func() {
+		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = session.Close(cctx)
+	}
+	sim, err := start(ctx, session)
+	if err != nil {
+		stop()
+		return "", nil, fmt.Errorf("start container: %w", err)
+	}
+	return sim.URL, stop, nil
+}
+
+// quiet discards testcontainers' progress lines: the report says what happened.
+type quiet struct{}
+
+// Printf discards its arguments.
+func (quiet) Printf(string, ...any) {}

@@ -16,15 +16,15 @@ type served struct {
 	close func()
 }
 
-// serve serves srv on a free loopback port until the returned close is called, which also
-// closes srv.
-func serve(srv *reference.Server) (*served, error) {
+// serve serves h, the handler of srv or a wrapper of it, on a free loopback port until the
+// returned close is called, which also closes srv.
+func serve(h http.Handler, srv *reference.Server) (*served, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		_ = srv.Close()
 		return nil, fmt.Errorf("serve reference: %w", err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -73,6 +73,23 @@ const (
 // its configuration once, at its first call, so this runs before any.
 func disableReaper() { _ = os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true") }
 
+// Available reports, within 20 s, whether a Docker engine answers: nil if it does. Tests use
+// it to skip when there is no engine, or to fail when ICSCERT_REQUIRE_DOCKER=1.
+func Available() error {
+	disableReaper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	p, err := testcontainers.NewDockerProvider()
+	if err != nil {
+		return fmt.Errorf("docker: %w", err)
+	}
+	defer func() { _ = p.Close() }()
+	if err := p.Health(ctx); err != nil {
+		return fmt.Errorf("docker: %w", err)
+	}
+	return nil
+}
+
 // BuildInfo describes the image BuildImage made.
 type BuildInfo struct {
 	// Image is the image reference, Image.
@@ -308,11 +325,49 @@ func (s *Session) Start(ctx context.Context, profiles ...simulators.Profile) ([]
 	return sims, nil
 }
 
-// startOne starts one simulator, labelled with the Start call's id. On error the returned Simulator, if not nil, holds the
-// container that was created, for the caller to remove.
+// startOne starts one simulator of profile p, labelled with the Start call's id. On error the
+// returned Simulator, if not nil, holds the container that was created, for the caller to remove.
 func (s *Session) startOne(ctx context.Context, p simulators.Profile, call string) (*Simulator, error) {
 	alias := strings.ReplaceAll(p.Name+"-"+p.Version, ".", "-")
-	args := []string{"--profile", p.String(), "--jwks-inline", string(s.opts.JWKS)}
+	waitFor := wait.ForHealthCheck().WithStartupTimeout(startTimeout).WithPollInterval(100 * time.Millisecond)
+	return s.startContainer(ctx, Image, alias, p, []string{"--profile", p.String()}, waitFor, call)
+}
+
+// StartImage starts one container of a supplier's own image on the session's network and
+// returns it once GET /healthz answers on Port. The image must serve the API on Port and accept
+// the flags --jwks-inline (the JWKS to trust) and --audience, as `icscert simulate` does. The
+// returned Simulator's Profile names the image. On error nothing of this call is left behind.
+func (s *Session) StartImage(ctx context.Context, image string) (*Simulator, error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, errors.New("start image: the session is closed")
+	}
+	s.starts.Add(1)
+	s.mu.Unlock()
+	defer s.starts.Done()
+
+	call := uuid.NewString()
+	p := simulators.Profile{Name: image, Product: image}
+	alias := "sut-" + call[:8]
+	waitFor := wait.ForHTTP("/healthz").WithPort(Port).WithStartupTimeout(startTimeout).WithPollInterval(100 * time.Millisecond)
+	sim, err := s.startContainer(ctx, image, alias, p, nil, waitFor, call)
+	if err != nil {
+		cctx, cancel := teardownContext(ctx)
+		defer cancel()
+		return nil, errors.Join(err, sweepStart(cctx, call))
+	}
+	s.mu.Lock()
+	s.running = append(s.running, sim)
+	s.mu.Unlock()
+	return sim, nil
+}
+
+// startContainer starts image with args plus the session's trust flags, labelled with the
+// Start call's id, and waits with waitFor. On error the returned Simulator, if not nil, holds
+// the container that was created, for the caller to remove.
+func (s *Session) startContainer(ctx context.Context, image, alias string, p simulators.Profile, args []string, waitFor wait.Strategy, call string) (*Simulator, error) {
+	args = append(args, "--jwks-inline", string(s.opts.JWKS))
 	if s.opts.Audience != "" {
 		args = append(args, "--audience", s.opts.Audience)
 	}
@@ -325,12 +380,12 @@ func (s *Session) startOne(ctx context.Context, p simulators.Profile, call strin
 		testcontainers.WithExposedPorts(Port),
 		testcontainers.WithLabels(labels),
 		network.WithNetwork([]string{alias}, s.network),
-		testcontainers.WithWaitStrategy(wait.ForHealthCheck().WithStartupTimeout(startTimeout).WithPollInterval(100 * time.Millisecond)),
+		testcontainers.WithWaitStrategy(waitFor),
 	}
 	if s.opts.Logger != nil {
 		opts = append([]testcontainers.ContainerCustomizer{testcontainers.WithLogger(s.opts.Logger)}, opts...)
 	}
-	c, err := testcontainers.Run(ctx, Image, opts...)
+	c, err := testcontainers.Run(ctx, image, opts...)
 	var sim *Simulator
 	if c != nil {
 		sim = &Simulator{Profile: p, Alias: alias, NetworkURL: "http://" + alias + ":8080", container: c}

@@ -42,22 +42,10 @@ func TestMain(m *testing.M) {
 func requireDocker(t *testing.T) {
 	t.Helper()
 	if os.Getenv("ICSCERT_REQUIRE_DOCKER") == "1" {
-		require.NoError(t, dockerHealth(), "ICSCERT_REQUIRE_DOCKER=1 but no Docker engine answers")
+		require.NoError(t, Available(), "ICSCERT_REQUIRE_DOCKER=1 but no Docker engine answers")
 		return
 	}
 	testcontainers.SkipIfProviderIsNotHealthy(t)
-}
-
-// dockerHealth asks the Docker engine whether it is up, within 20 s.
-func dockerHealth() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	p, err := testcontainers.NewDockerProvider()
-	if err != nil {
-		return err
-	}
-	defer func() { _ = p.Close() }()
-	return p.Health(ctx)
 }
 
 // newIssuer returns the token issuer the simulators are told to trust.
@@ -301,7 +289,7 @@ func holdUntilSignalled(t *testing.T) {
 // BenchmarkStartThree measures a session with three simulators: network, three healthy
 // containers and teardown. The image build is reported once.
 func BenchmarkStartThree(b *testing.B) {
-	if err := dockerHealth(); err != nil {
+	if err := Available(); err != nil {
 		if os.Getenv("ICSCERT_REQUIRE_DOCKER") == "1" {
 			b.Fatalf("ICSCERT_REQUIRE_DOCKER=1 but no Docker engine answers: %v", err)
 		}
