@@ -32,40 +32,88 @@ func TestFinaliseRequirementVerdict(t *testing.T) {
 	}{
 		{"no scenarios", "a requirement nothing checked was not tested", nil, Skipped},
 		{"one pass", "a passing check passes the requirement", []Scenario{scenario("f:1", Pass, "R-1")}, Pass},
-		{"fail beats all", "one failing check fails the requirement whatever else happened",
-			[]Scenario{scenario("f:1", Pass, "R-1"), scenario("f:2", Error, "R-1"), scenario("f:3", Fail, "R-1")}, Fail},
-		{"error beats pass", "a check that could not finish leaves the requirement unproven",
-			[]Scenario{scenario("f:1", Pass, "R-1"), scenario("f:2", Error, "R-1")}, Error},
-		{"config beats pass", "a harness fault leaves the requirement unproven",
-			[]Scenario{scenario("f:1", Pass, "R-1"), scenario("f:2", Config, "R-1")}, Config},
-		{"config beats error", "a harness fault is reported before a target error, as for the run",
-			[]Scenario{scenario("f:1", Error, "R-1"), scenario("f:2", Config, "R-1")}, Config},
-		{"all not applicable", "a capability the system does not declare is NOT_APPLICABLE, not skipped",
-			[]Scenario{scenario("f:1", NotApplicable, "R-1"), scenario("f:2", NotApplicable, "R-1")}, NotApplicable},
-		{"pass with not applicable", "one applicable passing check is enough",
-			[]Scenario{scenario("f:1", NotApplicable, "R-1"), scenario("f:2", Pass, "R-1")}, Pass},
-		{"pass with skipped", "skipped checks do not undo a pass",
-			[]Scenario{scenario("f:1", Skipped, "R-1"), scenario("f:2", Pass, "R-1")}, Pass},
+		{
+			"fail beats all", "one failing check fails the requirement whatever else happened",
+			[]Scenario{scenario("f:1", Pass, "R-1"), scenario("f:2", Error, "R-1"), scenario("f:3", Fail, "R-1")},
+			Fail,
+		},
+		{
+			"error beats pass", "a check that could not finish leaves the requirement unproven",
+			[]Scenario{scenario("f:1", Pass, "R-1"), scenario("f:2", Error, "R-1")},
+			Error,
+		},
+		{
+			"config beats pass", "a harness fault leaves the requirement unproven",
+			[]Scenario{scenario("f:1", Pass, "R-1"), scenario("f:2", Config, "R-1")},
+			Config,
+		},
+		{
+			"config beats error", "a harness fault is reported before a target error, as for the run",
+			[]Scenario{scenario("f:1", Error, "R-1"), scenario("f:2", Config, "R-1")},
+			Config,
+		},
+		{
+			"all not applicable", "a capability the system does not declare is NOT_APPLICABLE, not skipped",
+			[]Scenario{scenario("f:1", NotApplicable, "R-1"), scenario("f:2", NotApplicable, "R-1")},
+			NotApplicable,
+		},
+		{
+			"pass with not applicable", "one applicable passing check is enough",
+			[]Scenario{scenario("f:1", NotApplicable, "R-1"), scenario("f:2", Pass, "R-1")},
+			Pass,
+		},
+		{
+			"pass with skipped", "skipped checks do not undo a pass",
+			[]Scenario{scenario("f:1", Skipped, "R-1"), scenario("f:2", Pass, "R-1")},
+			Pass,
+		},
 		{"only skipped", "nothing ran", []Scenario{scenario("f:1", Skipped, "R-1")}, Skipped},
-		{"skipped and not applicable", "not every check was NOT_APPLICABLE and none passed",
-			[]Scenario{scenario("f:1", Skipped, "R-1"), scenario("f:2", NotApplicable, "R-1")}, Skipped},
+		{
+			"skipped and not applicable", "not every check was NOT_APPLICABLE and none passed",
+			[]Scenario{scenario("f:1", Skipped, "R-1"), scenario("f:2", NotApplicable, "R-1")},
+			Skipped,
+		},
 		{"failure names this requirement", "a failure blamed on R-1 fails R-1", []Scenario{failing("f:1", "R-1")}, Fail},
-		{"failure names no requirement", "an unattributed failure fails every requirement the scenario checks",
-			[]Scenario{failing("f:1", "")}, Fail},
-		{"failure names another requirement", "a failure blamed on R-2 is not evidence against R-1",
-			[]Scenario{failing("f:1", "R-2"), scenario("f:2", Pass, "R-1")}, Pass},
-		{"failure names another requirement only", "the scenario stopped before proving R-1",
-			[]Scenario{failing("f:1", "R-2")}, Skipped},
-		{"failure names several including this one", "a failure can count against several requirements",
-			[]Scenario{failing("f:1", "", "R-2", "R-1")}, Fail},
-		{"failure names several others", "a list of other requirements is not evidence against R-1",
-			[]Scenario{failing("f:1", "", "R-2", "R-3")}, Skipped},
-		{"failure names one and a list", "Requirement and Requirements together are what the failure names",
-			[]Scenario{failing("f:1", "R-1", "R-2")}, Fail},
-		{"checks held, failure elsewhere", "a scenario whose own checks all held shows R-1 passes despite a finding against R-2",
-			[]Scenario{held(failing("f:1", "R-2"))}, Pass},
-		{"checks held, failure here", "ChecksHeld never hides a failure charged to R-1",
-			[]Scenario{held(failing("f:1", "", "R-1", "R-2"))}, Fail},
+		{
+			"failure names no requirement", "an unattributed failure fails every requirement the scenario checks",
+			[]Scenario{failing("f:1", "")},
+			Fail,
+		},
+		{
+			"failure names another requirement", "a failure blamed on R-2 is not evidence against R-1",
+			[]Scenario{failing("f:1", "R-2"), scenario("f:2", Pass, "R-1")},
+			Pass,
+		},
+		{
+			"failure names another requirement only", "the scenario stopped before proving R-1",
+			[]Scenario{failing("f:1", "R-2")},
+			Skipped,
+		},
+		{
+			"failure names several including this one", "a failure can count against several requirements",
+			[]Scenario{failing("f:1", "", "R-2", "R-1")},
+			Fail,
+		},
+		{
+			"failure names several others", "a list of other requirements is not evidence against R-1",
+			[]Scenario{failing("f:1", "", "R-2", "R-3")},
+			Skipped,
+		},
+		{
+			"failure names one and a list", "Requirement and Requirements together are what the failure names",
+			[]Scenario{failing("f:1", "R-1", "R-2")},
+			Fail,
+		},
+		{
+			"checks held, failure elsewhere", "a scenario whose own checks all held shows R-1 passes despite a finding against R-2",
+			[]Scenario{held(failing("f:1", "R-2"))},
+			Pass,
+		},
+		{
+			"checks held, failure here", "ChecksHeld never hides a failure charged to R-1",
+			[]Scenario{held(failing("f:1", "", "R-1", "R-2"))},
+			Fail,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,24 +142,42 @@ func TestFinaliseRunVerdict(t *testing.T) {
 	}{
 		{"all pass", "every requirement passed", "", "", "", []Scenario{must(Pass), should(Pass)}, Pass, true},
 		{"must fails", "a failed MUST is never conformant", FailOnMust, "", "", []Scenario{must(Fail), should(Pass)}, Fail, false},
-		{"should fails under must", "a SHOULD failure is reported but does not block by default",
-			FailOnMust, "", "", []Scenario{must(Pass), should(Fail)}, Pass, true},
-		{"should fails under should", "fail-on should makes SHOULD failures block",
-			FailOnShould, "", "", []Scenario{must(Pass), should(Fail)}, Fail, false},
+		{
+			"should fails under must", "a SHOULD failure is reported but does not block by default",
+			FailOnMust, "", "",
+			[]Scenario{must(Pass), should(Fail)},
+			Pass, true,
+		},
+		{
+			"should fails under should", "fail-on should makes SHOULD failures block",
+			FailOnShould, "", "",
+			[]Scenario{must(Pass), should(Fail)},
+			Fail, false,
+		},
 		{"must error", "a MUST that could not be tested leaves the run untested", "", "", "", []Scenario{must(Error), should(Pass)}, Error, false},
 		{"should error under must", "a non-blocking error does not stop conformance", "", "", "", []Scenario{must(Pass), should(Error)}, Pass, true},
 		{"fail beats error", "a proven failure outranks an untested requirement", "", "", "", []Scenario{must(Fail), should(Error)}, Fail, false},
 		{"must config", "a harness fault on a MUST makes the run CONFIG", "", "", "", []Scenario{must(Config), should(Pass)}, Config, false},
-		{"config beats error", "a harness fault is reported before a target error", FailOnShould, "", "",
-			[]Scenario{must(Error), should(Config)}, Config, false},
+		{
+			"config beats error", "a harness fault is reported before a target error", FailOnShould, "", "",
+			[]Scenario{must(Error), should(Config)},
+			Config, false,
+		},
 		{"nothing passed", "a run where nothing passed is not conformant", "", "", "", []Scenario{must(NotApplicable), should(Skipped)}, Skipped, false},
 		{"runner config, no scenarios", "the runner's CONFIG stands for a run that never started", "", Config, "bad target.yaml", nil, Config, false},
 		{"runner error, no scenarios", "the runner's ERROR stands for an unreachable target", "", Error, "connection refused", nil, Error, false},
-		{"runner error over passes", "a run the runner aborted is ERROR even if what ran passed", "", Error, "target went away",
-			[]Scenario{must(Pass), should(Pass)}, Error, false},
+		{
+			"runner error over passes", "a run the runner aborted is ERROR even if what ran passed", "", Error, "target went away",
+			[]Scenario{must(Pass), should(Pass)},
+			Error, false,
+		},
 		{"runner config over failure", "CONFIG and ERROR from the runner take precedence", "", Config, "clock skew", []Scenario{must(Fail)}, Config, false},
-		{"preset without message", "a CONFIG or ERROR verdict counts only with a reason; otherwise it is recomputed",
-			"", Error, "", []Scenario{must(Pass), should(Pass)}, Pass, true},
+		{
+			"preset without message", "a CONFIG or ERROR verdict counts only with a reason; otherwise it is recomputed",
+			"", Error, "",
+			[]Scenario{must(Pass), should(Pass)},
+			Pass, true,
+		},
 		{"message on a normal run", "a message alone does not change a run that ran", "", "", "note", []Scenario{must(Pass), should(Pass)}, Pass, true},
 	}
 	for _, tt := range tests {
@@ -194,25 +260,37 @@ func TestFinaliseRejects(t *testing.T) {
 		{"duplicate requirement", "requirement ids must be unique", func(r *Report) { r.Requirements = append(r.Requirements, r.Requirements[0]) }, `duplicate requirement "R-1"`},
 		{"requirement without id", "every requirement needs an id", func(r *Report) { r.Requirements[0].ID = "" }, "requirement 0 has no id"},
 		{"level", "only MUST and SHOULD are known", func(r *Report) { r.Requirements[0].Level = "MAY" }, `level "MAY"`},
-		{"unknown scenario", "a requirement cannot list a scenario that is not in the report",
-			func(r *Report) { r.Requirements[0].Scenarios = []string{"f:2"} }, `unknown scenario "f:2"`},
-		{"unknown requirement", "a scenario cannot name a requirement that is not in the catalogue",
-			func(r *Report) { r.Scenarios[0].Requirements = []string{"R-9"} }, `unknown requirement "R-9"`},
-		{"orphan scenario", "a scenario that checks nothing cannot carry a verdict",
-			func(r *Report) { r.Scenarios = append(r.Scenarios, scenario("f:2", Fail)) }, `scenario "f:2" checks no requirement`},
-		{"failure blames unchecked requirement", "a mistyped requirement on a failure must not turn the FAIL into SKIPPED",
+		{
+			"unknown scenario", "a requirement cannot list a scenario that is not in the report",
+			func(r *Report) { r.Requirements[0].Scenarios = []string{"f:2"} }, `unknown scenario "f:2"`,
+		},
+		{
+			"unknown requirement", "a scenario cannot name a requirement that is not in the catalogue",
+			func(r *Report) { r.Scenarios[0].Requirements = []string{"R-9"} }, `unknown requirement "R-9"`,
+		},
+		{
+			"orphan scenario", "a scenario that checks nothing cannot carry a verdict",
+			func(r *Report) { r.Scenarios = append(r.Scenarios, scenario("f:2", Fail)) }, `scenario "f:2" checks no requirement`,
+		},
+		{
+			"failure blames unchecked requirement", "a mistyped requirement on a failure must not turn the FAIL into SKIPPED",
 			func(r *Report) {
 				r.Requirements = append(r.Requirements, Requirement{ID: "R-2", Level: LevelMust})
 				r.Scenarios[0].Verdict, r.Scenarios[0].Failure = Fail, &Failure{Requirement: "R-2", Message: "x"}
-			}, `failure names requirement "R-2", which the scenario does not check`},
-		{"failure list blames unchecked requirement", "every requirement a failure names must be checked by its scenario",
+			}, `failure names requirement "R-2", which the scenario does not check`,
+		},
+		{
+			"failure list blames unchecked requirement", "every requirement a failure names must be checked by its scenario",
 			func(r *Report) {
 				r.Requirements = append(r.Requirements, Requirement{ID: "R-2", Level: LevelMust})
 				r.Scenarios[0].Verdict = Fail
 				r.Scenarios[0].Failure = &Failure{Requirements: []string{"R-1", "R-2"}, Message: "x"}
-			}, `failure names requirement "R-2", which the scenario does not check`},
-		{"message without verdict", "a run that ran nothing must say CONFIG or ERROR",
-			func(r *Report) { r.Scenarios, r.Message = nil, "could not start" }, "want CONFIG or ERROR"},
+			}, `failure names requirement "R-2", which the scenario does not check`,
+		},
+		{
+			"message without verdict", "a run that ran nothing must say CONFIG or ERROR",
+			func(r *Report) { r.Scenarios, r.Message = nil, "could not start" }, "want CONFIG or ERROR",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,7 +298,7 @@ func TestFinaliseRejects(t *testing.T) {
 			tt.mutate(r)
 			err := r.Finalise()
 			require.ErrorIs(t, err, ErrInvalid, tt.reason)
-			assert.ErrorContains(t, err, tt.want, tt.reason)
+			require.ErrorContains(t, err, tt.want, tt.reason)
 			assert.ErrorContains(t, err, "finalise report: ", "errors name the operation")
 		})
 	}

@@ -354,7 +354,7 @@ func TestWriteAllWritesNothingOnError(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	err := WriteAll(dir, &Report{})
 	require.ErrorIs(t, err, errNotFinalised)
-	assert.ErrorContains(t, err, "write reports: write json: ")
+	require.ErrorContains(t, err, "write reports: write json: ")
 	assert.NoDirExists(t, dir, "a report that cannot be rendered leaves nothing behind")
 }
 

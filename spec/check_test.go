@@ -16,24 +16,24 @@ import (
 
 const base = "http://sut.example:49152" // any host and port must route
 
-func mustJSON(t testing.TB, v any) []byte {
-	t.Helper()
+func mustJSON(tb testing.TB, v any) []byte {
+	tb.Helper()
 	b, err := json.Marshal(v)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	return b
 }
 
 // withField returns the JSON of v with field set to value (or removed when value is nil).
-func withField(t testing.TB, v any, field string, value any) []byte {
-	t.Helper()
+func withField(tb testing.TB, v any, field string, value any) []byte {
+	tb.Helper()
 	var m map[string]any
-	require.NoError(t, json.Unmarshal(mustJSON(t, v), &m))
+	require.NoError(tb, json.Unmarshal(mustJSON(tb, v), &m))
 	if value == nil {
 		delete(m, field)
 	} else {
 		m[field] = value
 	}
-	return mustJSON(t, m)
+	return mustJSON(tb, m)
 }
 
 func jsonHeader(extra ...string) http.Header {
@@ -52,14 +52,14 @@ func problemHeader(extra ...string) http.Header {
 	return h
 }
 
-func problemBody(t testing.TB, code string, status int) []byte {
-	t.Helper()
+func problemBody(tb testing.TB, code string, status int) []byte {
+	tb.Helper()
 	e, ok := LookupError(code)
 	title := "x"
 	if ok {
 		title = e.Title
 	}
-	return mustJSON(t, Problem{
+	return mustJSON(tb, Problem{
 		Type:  "https://icscert.example/problems/" + strings.ToLower(strings.ReplaceAll(code, "_", "-")),
 		Title: title, Status: status, Code: code, CorrelationID: "corr-1",
 	})
@@ -74,8 +74,8 @@ type exchange struct {
 	respBody    []byte
 }
 
-func (x exchange) request(t testing.TB) *http.Request {
-	t.Helper()
+func (x exchange) request(tb testing.TB) *http.Request {
+	tb.Helper()
 	req := httptest.NewRequest(x.method, x.url, bytes.NewReader(x.reqBody))
 	for k, v := range x.reqHeader {
 		req.Header[k] = v
@@ -122,7 +122,8 @@ func TestCheck(t *testing.T) {
 			name: "problem as text/plain", reason: "vendor quirk 8: errors must be problem+json",
 			x: exchange{
 				http.MethodGet, childURL, readHeader, nil, 500,
-				http.Header{"Content-Type": {"text/plain"}, "X-Correlation-Id": {"corr-1"}}, []byte("panic: runtime error\ngoroutine 1"),
+				http.Header{"Content-Type": {"text/plain"}, "X-Correlation-Id": {"corr-1"}},
+				[]byte("panic: runtime error\ngoroutine 1"),
 			},
 			operation: "getChild",
 			want:      []want{{where: WhereResponse, pointer: "header:Content-Type", field: "content", expected: "application/problem+json", actual: "text/plain"}},
@@ -167,7 +168,8 @@ func TestCheck(t *testing.T) {
 			name: "merge patch media type", reason: "application/merge-patch+json is accepted for PATCH",
 			x: exchange{
 				http.MethodPatch, childURL,
-				http.Header{"Content-Type": {"application/merge-patch+json"}, "If-Match": {`"3"`}}, []byte(`{"whereabouts":"NO_KNOWN_ADDRESS"}`),
+				http.Header{"Content-Type": {"application/merge-patch+json"}, "If-Match": {`"3"`}},
+				[]byte(`{"whereabouts":"NO_KNOWN_ADDRESS"}`),
 				200, okChild, mustJSON(t, child),
 			},
 			operation: "updateChild",
@@ -180,7 +182,9 @@ func TestCheck(t *testing.T) {
 		{
 			name: "unknown purpose", reason: "a purpose outside the code list is a request fault",
 			x: exchange{
-				http.MethodGet, childURL, http.Header{"X-Purpose-Of-Use": {"CURIOSITY"}}, nil,
+				http.MethodGet, childURL,
+				http.Header{"X-Purpose-Of-Use": {"CURIOSITY"}},
+				nil,
 				422, problemHeader(), problemBody(t, "UNKNOWN_CODE", 422),
 			},
 			operation: "getChild",
@@ -316,7 +320,9 @@ func TestCheck(t *testing.T) {
 		{
 			name: "wrong request media type", reason: "415 is the tested answer; the request is at fault",
 			x: exchange{
-				http.MethodPost, base + "/v1/children", http.Header{"Content-Type": {"text/xml"}}, []byte("<child/>"),
+				http.MethodPost, base + "/v1/children",
+				http.Header{"Content-Type": {"text/xml"}},
+				[]byte("<child/>"),
 				415, problemHeader(), problemBody(t, "UNSUPPORTED_MEDIA_TYPE", 415),
 			},
 			operation: "createChild",
@@ -417,7 +423,7 @@ func TestViolationString(t *testing.T) {
 func TestActualIsTruncated(t *testing.T) {
 	long := strings.Repeat("é", 500)
 	got := actual(long)
-	assert.Equal(t, maxActual+1, len([]rune(got)), "200 characters and an ellipsis")
+	assert.Len(t, []rune(got), maxActual+1, "200 characters and an ellipsis")
 	assert.True(t, strings.HasPrefix(got, `"é`))
 }
 

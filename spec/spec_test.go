@@ -65,7 +65,7 @@ func TestLoadRejectsBrokenInput(t *testing.T) {
 		},
 		{
 			name: "unknown requirement field", reason: "a typo in the catalogue's keys must not pass silently",
-			doc: openapiYAML, reqs: []byte("requirements:\n  - id: ID-001\n    levle: MUST\n"),
+			doc: openapiYAML, reqs: []byte("requirements:\n  - id: ID-001\n    levle: MUST\n"), //nolint:misspell // the typo is the test
 			want: "parse requirements.yaml",
 		},
 		{

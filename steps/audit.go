@@ -537,8 +537,10 @@ func registerAuditRequests(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		_, err = w.Send(Request{Method: "GET", Path: "/v1/children/{child:" + alias + "}", As: actor,
-			Header: http.Header{"X-Purpose-Of-Use": {""}}, Invalid: true})
+		_, err = w.Send(Request{
+			Method: "GET", Path: "/v1/children/{child:" + alias + "}", As: actor,
+			Header: http.Header{"X-Purpose-Of-Use": {""}}, Invalid: true,
+		})
 		return err
 	})
 	sc.Step(`^the response discloses nothing of the child "([^"]+)"$`, func(ctx context.Context, alias string) error {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"testing"
 
@@ -129,7 +128,7 @@ func TestVerifyAuditChain(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := VerifyAuditChain(tc.tamper(sealedChain(t, 4)))
 			var ce *ChainError
-			require.True(t, errors.As(err, &ce), tc.reason)
+			require.ErrorAs(t, err, &ce, tc.reason)
 			assert.Equal(t, tc.wantSeq, ce.Seq, tc.reason)
 		})
 	}

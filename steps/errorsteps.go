@@ -43,13 +43,17 @@ var errorCases = map[string]errorCase{
 		return Request{Method: "DELETE", Path: "/v1/children/" + c.ID, As: w.systemActor(c.Council), Invalid: true}, nil
 	}},
 	"updates it without If-Match": {428, "VER-001", func(w *World, c *Child) (Request, error) {
-		return Request{Method: "PATCH", Path: "/v1/children/" + c.ID, As: w.systemActor(c.Council),
-			Body: map[string]any{"name": c.nameSent()}, Invalid: true}, nil
+		return Request{
+			Method: "PATCH", Path: "/v1/children/" + c.ID, As: w.systemActor(c.Council),
+			Body: map[string]any{"name": c.nameSent()}, Invalid: true,
+		}, nil
 	}},
 	"searches for it by family name alone": {400, "SEARCH-002", func(w *World, c *Child) (Request, error) {
 		family, _ := c.nameSent()["family"].(string)
-		return Request{Method: "POST", Path: "/v1/children/search", As: w.systemActor(c.Council), Purpose: "SAFEGUARDING_CONCERN",
-			Body: map[string]any{"familyName": family}, Invalid: true}, nil
+		return Request{
+			Method: "POST", Path: "/v1/children/search", As: w.systemActor(c.Council), Purpose: "SAFEGUARDING_CONCERN",
+			Body: map[string]any{"familyName": family}, Invalid: true,
+		}, nil
 	}},
 	"creates it again with an invalid NHS number": {422, "ID-001", func(w *World, c *Child) (Request, error) {
 		body, err := ApplyOverrides(deepCopyJSON(c.Sent), []Override{{Pointer: "/identifiers", Value: []any{

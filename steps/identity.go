@@ -790,8 +790,10 @@ func checkOpaqueIDs(kids []*Child) error {
 			"family name": foldedIfLong(sentValue(c, "/name/family")),
 		}
 		if dob, err := time.Parse(time.DateOnly, sentValue(c, "/dateOfBirth")); err == nil {
-			for form, layout := range map[string]string{"date of birth (YYYYMMDD)": "20060102", "date of birth (YYYY-MM-DD)": "2006-01-02",
-				"date of birth (DDMMYYYY)": "02012006", "date of birth (YYMMDD)": "060102", "date of birth (DDMMYY)": "020106"} {
+			for form, layout := range map[string]string{
+				"date of birth (YYYYMMDD)": "20060102", "date of birth (YYYY-MM-DD)": "2006-01-02",
+				"date of birth (DDMMYYYY)": "02012006", "date of birth (YYMMDD)": "060102", "date of birth (DDMMYY)": "020106",
+			} {
 				leaks[form] = dob.Format(layout)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestConsecutiveIDs(t *testing.T) {
@@ -38,7 +39,7 @@ func TestCheckOpaqueIDs(t *testing.T) {
 			},
 		}}
 	}
-	assert.NoError(t, checkOpaqueIDs([]*Child{
+	require.NoError(t, checkOpaqueIDs([]*Child{
 		child("a", "3f2a9b1c-5d6e-4f70-8a9b-0c1d2e3f4a5b", "202"),
 		child("b", "7c202e11-0a1b-4c2d-9e3f-405162738495", "201"),
 	}), "random UUIDs encode nothing, even when one holds 202 by chance")

@@ -119,13 +119,17 @@ func registerVersioning(sc *godog.ScenarioContext) {
 		}
 		upd := n.update
 		if upd.Status != 200 {
-			return &AssertionError{Message: "the update with the current ETag was refused", Pointer: "status",
-				Expected: "200", Actual: strconv.Itoa(upd.Status) + problemHint(upd), Evidence: []*Response{upd}}
+			return &AssertionError{
+				Message: "the update with the current ETag was refused", Pointer: "status",
+				Expected: "200", Actual: strconv.Itoa(upd.Status) + problemHint(upd), Evidence: []*Response{upd},
+			}
 		}
 		next := recordVersion(before) + 1
 		if etag := upd.Header.Get("ETag"); etag != strconv.Quote(strconv.FormatInt(next, 10)) {
-			return &AssertionError{Message: "the update's ETag does not name the record's new version", Pointer: "header:ETag",
-				Expected: strconv.Quote(strconv.FormatInt(next, 10)), Actual: orAbsent(etag), Evidence: []*Response{before, upd}}
+			return &AssertionError{
+				Message: "the update's ETag does not name the record's new version", Pointer: "header:ETag",
+				Expected: strconv.Quote(strconv.FormatInt(next, 10)), Actual: orAbsent(etag), Evidence: []*Response{before, upd},
+			}
 		}
 		after, err := w.readAsResponsibleCouncil(alias)
 		if err != nil {
@@ -156,8 +160,10 @@ func registerVersioning(sc *godog.ScenarioContext) {
 					return err
 				}
 				n.readers = append(n.readers, a)
-				reqs[i] = Request{Method: "PATCH", Path: "/v1/children/" + c.ID, As: a, Body: renamePatch(before, rivalNames[i]),
-					Header: http.Header{"If-Match": {recordETag(before)}}}
+				reqs[i] = Request{
+					Method: "PATCH", Path: "/v1/children/" + c.ID, As: a, Body: renamePatch(before, rivalNames[i]),
+					Header: http.Header{"If-Match": {recordETag(before)}},
+				}
 			}
 			n.burst, err = w.SendConcurrently(reqs)
 			return err
@@ -182,14 +188,18 @@ func registerVersioning(sc *godog.ScenarioContext) {
 			case r.Status == 429 || r.Status == 503:
 				// Shed before it was applied: not part of the race (ERR-004 governs the shedding).
 			case r.Status != 412 || code != "PRECONDITION_FAILED":
-				return &AssertionError{Message: fmt.Sprintf("concurrent rename %d with the same If-Match was neither applied nor refused as stale", i+1),
+				return &AssertionError{
+					Message: fmt.Sprintf("concurrent rename %d with the same If-Match was neither applied nor refused as stale", i+1),
 					Pointer: "status", Expected: "200 for one, 412 PRECONDITION_FAILED (or a shed 429 or 503) for the others",
-					Actual: strconv.Itoa(r.Status) + problemHint(r), Evidence: n.burst}
+					Actual: strconv.Itoa(r.Status) + problemHint(r), Evidence: n.burst,
+				}
 			}
 		}
 		if wins != 1 {
-			return &AssertionError{Message: "concurrent updates with the same If-Match were not serialised: exactly one must win",
-				Pointer: "status", Expected: "exactly one 200", Actual: fmt.Sprintf("%d answered 200", wins), Evidence: n.burst}
+			return &AssertionError{
+				Message: "concurrent updates with the same If-Match were not serialised: exactly one must win",
+				Pointer: "status", Expected: "exactly one 200", Actual: fmt.Sprintf("%d answered 200", wins), Evidence: n.burst,
+			}
 		}
 		return nil
 	})
@@ -215,8 +225,10 @@ func registerVersioning(sc *godog.ScenarioContext) {
 				continue
 			}
 			if etag := r.Header.Get("ETag"); etag != "" && etag != strconv.Quote(strconv.FormatInt(next, 10)) {
-				return &AssertionError{Message: "the 412 names another version than the one that won", Pointer: "header:ETag",
-					Expected: strconv.Quote(strconv.FormatInt(next, 10)), Actual: strconv.Quote(etag), Evidence: []*Response{r}}
+				return &AssertionError{
+					Message: "the 412 names another version than the one that won", Pointer: "header:ETag",
+					Expected: strconv.Quote(strconv.FormatInt(next, 10)), Actual: strconv.Quote(etag), Evidence: []*Response{r},
+				}
 			}
 			after, err := w.ReadChild(n.readers[i], alias, "")
 			if err != nil {
@@ -238,8 +250,10 @@ func (w *World) snapshotBeforeUpdate(ctx context.Context, alias string) (*Respon
 		return nil, err
 	}
 	if r.Status != 200 {
-		return nil, &AssertionError{Message: fmt.Sprintf("could not read the child %q before updating it", alias), Pointer: "status",
-			Expected: "200", Actual: strconv.Itoa(r.Status) + problemHint(r)}
+		return nil, &AssertionError{
+			Message: fmt.Sprintf("could not read the child %q before updating it", alias), Pointer: "status",
+			Expected: "200", Actual: strconv.Itoa(r.Status) + problemHint(r),
+		}
 	}
 	acctNotes(ctx).snapshots[alias] = r
 	return r, nil
@@ -282,17 +296,23 @@ func recordETag(r *Response) string {
 // expectRenamedAt checks that a read of the record shows the family name at version.
 func expectRenamedAt(after *Response, family string, version int64, evidence ...*Response) error {
 	if after.Status != 200 {
-		return &AssertionError{Message: "the record could not be read after the update", Pointer: "status",
-			Expected: "200", Actual: strconv.Itoa(after.Status) + problemHint(after), Evidence: []*Response{after}}
+		return &AssertionError{
+			Message: "the record could not be read after the update", Pointer: "status",
+			Expected: "200", Actual: strconv.Itoa(after.Status) + problemHint(after), Evidence: []*Response{after},
+		}
 	}
 	ev := append(append([]*Response(nil), evidence...), after)
 	if got, _ := after.At("/name/family"); got != family {
-		return &AssertionError{Message: "the record does not show the update that was applied", Pointer: "/name/family",
-			Expected: strconv.Quote(family), Actual: Render(got), Evidence: ev}
+		return &AssertionError{
+			Message: "the record does not show the update that was applied", Pointer: "/name/family",
+			Expected: strconv.Quote(family), Actual: Render(got), Evidence: ev,
+		}
 	}
 	if got := recordVersion(after); got != version {
-		return &AssertionError{Message: "the record's version did not go up by one with the update", Pointer: "/version",
-			Expected: strconv.FormatInt(version, 10), Actual: strconv.FormatInt(got, 10), Evidence: ev}
+		return &AssertionError{
+			Message: "the record's version did not go up by one with the update", Pointer: "/version",
+			Expected: strconv.FormatInt(version, 10), Actual: strconv.FormatInt(got, 10), Evidence: ev,
+		}
 	}
 	return nil
 }

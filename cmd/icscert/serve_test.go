@@ -61,8 +61,10 @@ func TestServe(t *testing.T) {
 	}{
 		{"health answers without a token", http.MethodGet, "/healthz", "", http.StatusOK, "application/json"},
 		{"metadata answers without a token", http.MethodGet, "/v1/meta", "", http.StatusOK, "application/json"},
-		{"a search without a token is refused as problem+json", http.MethodPost, "/v1/children/search", `{"nhsNumber":"9990000018"}`,
-			http.StatusUnauthorized, "application/problem+json"},
+		{
+			"a search without a token is refused as problem+json", http.MethodPost, "/v1/children/search", `{"nhsNumber":"9990000018"}`,
+			http.StatusUnauthorized, "application/problem+json",
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.reason, func(t *testing.T) {
