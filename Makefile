@@ -8,7 +8,7 @@ GOLANGCI_LINT ?= $(shell $(GO) env GOPATH)/bin/golangci-lint
 TEST_FLAGS    ?= -count=1
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: help build test race lint lint-install demo serve bench fuzz clean
+.PHONY: help build test race lint lint-install demo calibrate serve bench fuzz clean
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,8 +30,11 @@ lint: lint-install ## go vet and golangci-lint.
 	$(GO) vet ./...
 	$(GOLANGCI_LINT) run ./...
 
-demo: build ## Certify the reference (embedded SQLite) and write reports to out/.
+demo: build ## Certify the reference (embedded SQLite) and every simulated product; reports in out/.
 	$(BIN)/icscert demo --out out
+
+calibrate: build ## Prove the suite on every simulated product, each in its own container (needs Docker).
+	$(BIN)/icscert calibrate --containers --out out/calibrate
 
 serve: build ## Run the reference server as a supplier's sandbox on :8080.
 	$(BIN)/icscert serve --addr 127.0.0.1:8080 --db out/reference.db --seed 25

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -79,8 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // exitCode maps a verb's error to the process exit code, printing its message.
 func exitCode(err error, stderr io.Writer) int {
-	if err == nil {
-		return exitOK
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return exitOK // -h printed the verb's flags
 	}
 	code := exitUntestable
 	var ee *exitError
