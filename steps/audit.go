@@ -3,20 +3,14 @@ package steps
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/cucumber/godog"
 
@@ -24,11 +18,8 @@ import (
 )
 
 // This file reads and verifies the target's audit log (AUDIT-001, AUDIT-003). The harness
-// verifies the hash chain itself, with its own RFC 8785 canonicalisation: it must not trust
-// the code of the system it tests.
-
-// auditGenesisHash is the prevHash of the first event of a log: 64 zeros (CONTRACT.md, Audit).
-var auditGenesisHash = strings.Repeat("0", 64)
+// verifies the hash chain itself, with the contract's hash rule (spec.AuditEventHash): it
+// must not trust the code of the system it tests, so it never imports reference/.
 
 // auditPageLimit is the page size the harness asks for when it reads the audit log.
 const auditPageLimit = 1000
@@ -207,7 +198,7 @@ func (e *ChainError) Error() string {
 // log. It returns nil or a *ChainError naming the first broken event.
 func VerifyAuditChain(events []AuditEvent) error {
 	for i, ev := range events {
-		h, err := AuditEventHash(ev.Raw)
+		h, err := spec.AuditEventHash(ev.Raw)
 		if err != nil {
 			return &ChainError{Seq: ev.Seq, Index: i, Reason: err.Error()}
 		}
@@ -215,7 +206,7 @@ func VerifyAuditChain(events []AuditEvent) error {
 			return &ChainError{Seq: ev.Seq, Index: i, Reason: fmt.Sprintf("its hash is %q but the event hashes to %q", ev.Hash, h)}
 		}
 		if i == 0 {
-			if ev.Seq == 1 && ev.PrevHash != auditGenesisHash {
+			if ev.Seq == 1 && ev.PrevHash != spec.AuditGenesisHash {
 				return &ChainError{Seq: ev.Seq, Index: i, Reason: "the first event's prevHash is not 64 zeros"}
 			}
 			continue
@@ -229,220 +220,6 @@ func VerifyAuditChain(events []AuditEvent) error {
 		}
 	}
 	return nil
-}
-
-// AuditEventHash returns the hash an audit event served as raw must carry: the lowercase hex
-// SHA-256 of the RFC 8785 canonical JSON of the event without its top-level hash member.
-func AuditEventHash(raw []byte) (string, error) {
-	v, err := readCanonical(raw)
-	if err != nil {
-		return "", fmt.Errorf("hash audit event: %w", err)
-	}
-	obj, ok := v.([]jcsMember)
-	if !ok {
-		return "", errors.New("hash audit event: the event is not a JSON object")
-	}
-	kept := make([]jcsMember, 0, len(obj))
-	for _, m := range obj {
-		if m.name != "hash" {
-			kept = append(kept, m)
-		}
-	}
-	var buf bytes.Buffer
-	if err := writeCanonical(&buf, kept); err != nil {
-		return "", fmt.Errorf("hash audit event: %w", err)
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	return hex.EncodeToString(sum[:]), nil
-}
-
-// CanonicalJSON returns the RFC 8785 (JCS) canonical form of a JSON document: members sorted
-// by the UTF-16 code units of their names, no insignificant white space, numbers in their
-// ECMAScript form, strings with only the escaping JCS prescribes (no HTML escaping). It
-// rejects invalid JSON, duplicate member names and numbers that are not finite doubles.
-func CanonicalJSON(doc []byte) ([]byte, error) {
-	v, err := readCanonical(doc)
-	if err != nil {
-		return nil, fmt.Errorf("canonicalise JSON: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := writeCanonical(&buf, v); err != nil {
-		return nil, fmt.Errorf("canonicalise JSON: %w", err)
-	}
-	return buf.Bytes(), nil
-}
-
-// jcsMember is one member of an object, kept in input order until it is written.
-type jcsMember struct {
-	name  string
-	value any
-}
-
-// readCanonical reads one whole JSON document as string, json.Number, bool, nil, []any or
-// []jcsMember (an object).
-func readCanonical(doc []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	v, err := readJCSValue(dec)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("trailing data after the document")
-	}
-	return v, nil
-}
-
-func readJCSValue(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	d, isDelim := tok.(json.Delim)
-	if !isDelim {
-		return tok, nil
-	}
-	switch d {
-	case '{':
-		obj := []jcsMember{}
-		seen := map[string]bool{}
-		for dec.More() {
-			nameTok, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			name, ok := nameTok.(string)
-			if !ok {
-				return nil, errors.New("object member name is not a string")
-			}
-			if seen[name] {
-				return nil, fmt.Errorf("duplicate member name %q", name)
-			}
-			seen[name] = true
-			val, err := readJCSValue(dec)
-			if err != nil {
-				return nil, err
-			}
-			obj = append(obj, jcsMember{name, val})
-		}
-		if _, err := dec.Token(); err != nil {
-			return nil, err
-		}
-		return obj, nil
-	case '[':
-		arr := []any{}
-		for dec.More() {
-			val, err := readJCSValue(dec)
-			if err != nil {
-				return nil, err
-			}
-			arr = append(arr, val)
-		}
-		if _, err := dec.Token(); err != nil {
-			return nil, err
-		}
-		return arr, nil
-	}
-	return nil, fmt.Errorf("unexpected delimiter %q", d)
-}
-
-func writeCanonical(buf *bytes.Buffer, v any) error {
-	switch t := v.(type) {
-	case nil:
-		buf.WriteString("null")
-	case bool:
-		buf.WriteString(strconv.FormatBool(t))
-	case string:
-		writeJCSString(buf, t)
-	case json.Number:
-		s, err := jcsNumber(t)
-		if err != nil {
-			return err
-		}
-		buf.WriteString(s)
-	case []any:
-		buf.WriteByte('[')
-		for i, e := range t {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if err := writeCanonical(buf, e); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte(']')
-	case []jcsMember:
-		sorted := slices.Clone(t)
-		slices.SortFunc(sorted, func(a, b jcsMember) int {
-			return slices.Compare(utf16.Encode([]rune(a.name)), utf16.Encode([]rune(b.name)))
-		})
-		buf.WriteByte('{')
-		for i, m := range sorted {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeJCSString(buf, m.name)
-			buf.WriteByte(':')
-			if err := writeCanonical(buf, m.value); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte('}')
-	default:
-		return fmt.Errorf("unexpected value of type %T", v)
-	}
-	return nil
-}
-
-// writeJCSString escapes only the quotation mark, the reverse solidus and control characters
-// (RFC 8785 section 3.2.2.2).
-func writeJCSString(buf *bytes.Buffer, s string) {
-	buf.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			buf.WriteString(`\"`)
-		case '\\':
-			buf.WriteString(`\\`)
-		case '\b':
-			buf.WriteString(`\b`)
-		case '\f':
-			buf.WriteString(`\f`)
-		case '\n':
-			buf.WriteString(`\n`)
-		case '\r':
-			buf.WriteString(`\r`)
-		case '\t':
-			buf.WriteString(`\t`)
-		default:
-			if r < 0x20 {
-				fmt.Fprintf(buf, `\u%04x`, r)
-				continue
-			}
-			var b [utf8.UTFMax]byte
-			n := utf8.EncodeRune(b[:], r)
-			buf.Write(b[:n])
-		}
-	}
-	buf.WriteByte('"')
-}
-
-// jcsNumber renders a number as ECMAScript's Number.prototype.toString renders the same
-// double (RFC 8785 section 3.2.2.3).
-func jcsNumber(n json.Number) (string, error) {
-	f, err := strconv.ParseFloat(string(n), 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return "", fmt.Errorf("number %s is not a finite double", n)
-	}
-	if f == 0 {
-		return "0", nil
-	}
-	if abs := math.Abs(f); abs >= 1e-6 && abs < 1e21 {
-		return strconv.FormatFloat(f, 'f', -1, 64), nil
-	}
-	s := strconv.FormatFloat(f, 'e', -1, 64)
-	mantissa, exp, _ := strings.Cut(s, "e")
-	return mantissa + "e" + exp[:1] + strings.TrimLeft(exp[1:], "0"), nil
 }
 
 // notesKey keys the scenario's accountabilityNotes in its context.
@@ -545,11 +322,7 @@ func registerAuditRequests(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^the response discloses nothing of the child "([^"]+)"$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
-		c, err := w.Child(alias)
-		if err != nil {
-			return err
-		}
-		r, err := w.Response()
+		c, r, err := w.childAndResponse(alias)
 		if err != nil {
 			return err
 		}
@@ -570,15 +343,11 @@ func registerAuditRequests(sc *godog.ScenarioContext) {
 // lookUpByNHS searches for a child by its NHS number as the step's subject.
 func lookUpByNHS(ctx context.Context, who, alias string, withPurpose bool) error {
 	w := WorldFrom(ctx)
-	actor, err := w.Subject(who)
+	actor, c, err := w.subjectAndChild(who, alias)
 	if err != nil {
 		return err
 	}
-	c, err := w.Child(alias)
-	if err != nil {
-		return err
-	}
-	nhs := identifierSent(c.Sent, "NHS_NUMBER")
+	nhs := identifierValue(c.Sent, "NHS_NUMBER")
 	if nhs == "" {
 		return Configf("the child %q was created without an NHS number", alias)
 	}
@@ -590,24 +359,10 @@ func lookUpByNHS(ctx context.Context, who, alias string, withPurpose bool) error
 	return err
 }
 
-// identifierSent returns the value of the first identifier of system in a create body.
-func identifierSent(body any, system string) string {
-	ids, _, _ := Lookup(body, "/identifiers")
-	list, _ := ids.([]any)
-	for _, x := range list {
-		m, _ := x.(map[string]any)
-		if s, _ := m["system"].(string); s == system {
-			v, _ := m["value"].(string)
-			return v
-		}
-	}
-	return ""
-}
-
 // personalDataSent returns the personal data of a create body that must never be echoed where
 // it does not belong: names, date of birth and NHS number, by what they are.
 func personalDataSent(body any) map[string]string {
-	out := map[string]string{"NHS number": identifierSent(body, "NHS_NUMBER")}
+	out := map[string]string{"NHS number": identifierValue(body, "NHS_NUMBER")}
 	if v, ok, _ := Lookup(body, "/name/family"); ok {
 		out["family name"], _ = v.(string)
 	}
@@ -886,8 +641,8 @@ func registerAuditChain(sc *godog.ScenarioContext) {
 		if len(events) == 0 {
 			return Failf("/events", "the first events of the log", "an empty list", "the audit log reads as empty although the scenario has made requests")
 		}
-		if events[0].PrevHash != auditGenesisHash {
-			return Failf("/events/0/prevHash", strconv.Quote(auditGenesisHash), strconv.Quote(events[0].PrevHash),
+		if events[0].PrevHash != spec.AuditGenesisHash {
+			return Failf("/events/0/prevHash", strconv.Quote(spec.AuditGenesisHash), strconv.Quote(events[0].PrevHash),
 				"the first event of the audit log (seq %d) does not start the chain", events[0].Seq)
 		}
 		return chainFailure(VerifyAuditChain(events), r)
@@ -1006,8 +761,8 @@ func registerAuditChain(sc *godog.ScenarioContext) {
 						Expected: fmt.Sprintf("the event with seq %d", old.Seq), Actual: absent, Evidence: pages,
 					}
 				}
-				a, errA := CanonicalJSON(old.Raw)
-				b, errB := CanonicalJSON(now.Raw)
+				a, errA := spec.CanonicalJSON(old.Raw)
+				b, errB := spec.CanonicalJSON(now.Raw)
 				if errA != nil || errB != nil || !bytes.Equal(a, b) {
 					return &AssertionError{
 						Message: fmt.Sprintf("the audit event %d changed after it was written", old.Seq), Pointer: fmt.Sprintf("/events[seq=%d]", old.Seq),

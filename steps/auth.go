@@ -154,7 +154,7 @@ func registerAuthentication(sc *godog.ScenarioContext) {
 // expectNoChildWithNHS checks, as the management of the council that would have been
 // responsible, that a search by the NHS number of a refused create finds nothing.
 func (w *World) expectNoChildWithNHS(refused refusedChildCreate) error {
-	nhs := identifierSent(refused.body, "NHS_NUMBER")
+	nhs := identifierValue(refused.body, "NHS_NUMBER")
 	if nhs == "" {
 		return Configf("the refused create carried no NHS number to search by")
 	}
@@ -204,9 +204,9 @@ var roleOps = map[string]roleOp{
 	"search for": func(w *World, a *Actor, t opTarget) (Request, error) {
 		nhs := ""
 		if t.alias == "" {
-			nhs = identifierSent(normaliseJSON(w.Gen.Child()), "NHS_NUMBER")
+			nhs = identifierValue(normaliseJSON(w.Gen.Child()), "NHS_NUMBER")
 		} else if c, err := w.Child(t.alias); err == nil {
-			nhs = identifierSent(c.Sent, "NHS_NUMBER")
+			nhs = identifierValue(c.Sent, "NHS_NUMBER")
 		}
 		return Request{Method: "POST", Path: "/v1/children/search", Body: map[string]any{"nhsNumber": nhs}, Purpose: defaultPurposes[a.Role]}, nil
 	},
@@ -531,11 +531,7 @@ func registerArchiveAndBreakGlass(sc *godog.ScenarioContext) {
 // breakGlassRead reads a child with the purpose BREAK_GLASS and the headers h.
 func breakGlassRead(ctx context.Context, who, alias string, h http.Header) error {
 	w := WorldFrom(ctx)
-	actor, err := w.Subject(who)
-	if err != nil {
-		return err
-	}
-	c, err := w.Child(alias)
+	actor, c, err := w.subjectAndChild(who, alias)
 	if err != nil {
 		return err
 	}

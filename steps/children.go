@@ -139,6 +139,33 @@ func (w *World) Child(alias string) (*Child, error) {
 	return c, nil
 }
 
+// subjectAndChild resolves a step's subject (see Subject; nil for an anonymous caller) and
+// then the child the scenario created as alias.
+func (w *World) subjectAndChild(who, alias string) (*Actor, *Child, error) {
+	actor, err := w.Subject(who)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := w.Child(alias)
+	if err != nil {
+		return nil, nil, err
+	}
+	return actor, c, nil
+}
+
+// childAndResponse returns the child the scenario created as alias and the latest response.
+func (w *World) childAndResponse(alias string) (*Child, *Response, error) {
+	c, err := w.Child(alias)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := w.Response()
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, r, nil
+}
+
 // ReadChild reads a child as actor with purpose; "" uses the role's default purpose.
 func (w *World) ReadChild(actor *Actor, alias, purpose string) (*Response, error) {
 	c, err := w.Child(alias)
@@ -149,6 +176,15 @@ func (w *World) ReadChild(actor *Actor, alias, purpose string) (*Response, error
 		purpose = defaultPurposes[actor.Role]
 	}
 	return w.Send(Request{Method: "GET", Path: "/v1/children/" + c.ID, As: actor, Purpose: purpose})
+}
+
+// readAsManagement reads a child's record as the management of its responsible council.
+func (w *World) readAsManagement(alias string) (*Response, error) {
+	c, err := w.Child(alias)
+	if err != nil {
+		return nil, err
+	}
+	return w.ReadChild(w.systemActor(c.Council), alias, "")
 }
 
 // registerChildren adds the steps that create and read children:

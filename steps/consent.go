@@ -131,11 +131,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 	const record = `^` + Subject + ` (records?|has recorded|have recorded|tries to record|try to record) an? "([A-Z_0-9]+)" consent "([^"]+)" for "([^"]+)"(?: given by "([A-Z_]+)"(?: ` + relDatePattern + `)?)?(?: to retain the record to age (\d+))?`
 	recordStep := func(ctx context.Context, who, verb, scope, name, alias, giver, givenOn, age string, t *godog.Table) error {
 		w := WorldFrom(ctx)
-		actor, err := w.Subject(who)
-		if err != nil {
-			return err
-		}
-		c, err := w.Child(alias)
+		actor, c, err := w.subjectAndChild(who, alias)
 		if err != nil {
 			return err
 		}
@@ -154,22 +150,14 @@ func registerConsent(sc *godog.ScenarioContext) {
 			n, _ := strconv.Atoi(age)
 			body["retainToAge"] = n
 		}
-		overrides, err := w.tableOverrides(t)
+		if body, err = w.tableOverridden(body, t); err != nil {
+			return err
+		}
+		r, id, err := w.createChildResource(ctx, actor, c, "consent", name, body, strings.HasPrefix(verb, "tr"))
 		if err != nil {
 			return err
 		}
-		if body, err = overriddenObject(body, overrides); err != nil {
-			return err
-		}
-		r, err := w.Send(Request{Method: "POST", Path: "/v1/children/" + c.ID + "/consents", Body: body, As: actor, Invalid: strings.HasPrefix(verb, "tr")})
-		if err != nil {
-			return err
-		}
-		m, id := createdResource(r)
-		scenarioRecordsOf(ctx).put("consent", &scenarioRecord{Name: name, Child: alias, ID: id, Body: body, Actor: actor, Response: m})
-		if id != "" {
-			w.Remember("consent", name, id)
-		} else if strings.HasPrefix(verb, "ha") {
+		if id == "" && strings.HasPrefix(verb, "ha") {
 			return givenFailure(r, fmt.Sprintf("record the %s consent %q", scope, name))
 		}
 		return nil
@@ -182,11 +170,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 	sc.Step(`^`+Subject+` (withdraws?|has withdrawn|have withdrawn|tries to withdraw|try to withdraw) the consent "([^"]+)"(?: again)?(?: with effect from `+relDatePattern+`)?$`,
 		func(ctx context.Context, who, verb, name, on string) error {
 			w := WorldFrom(ctx)
-			actor, err := w.Subject(who)
-			if err != nil {
-				return err
-			}
-			s, err := scenarioRecordsOf(ctx).get("consent", name)
+			actor, s, err := w.subjectAndRecord(ctx, who, "consent", name)
 			if err != nil {
 				return err
 			}
@@ -214,11 +198,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 		})
 	sc.Step(`^`+Subject+` reads? the consent "([^"]+)"$`, func(ctx context.Context, who, name string) error {
 		w := WorldFrom(ctx)
-		actor, err := w.Subject(who)
-		if err != nil {
-			return err
-		}
-		s, err := scenarioRecordsOf(ctx).get("consent", name)
+		actor, s, err := w.subjectAndRecord(ctx, who, "consent", name)
 		if err != nil {
 			return err
 		}
@@ -227,11 +207,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^`+Subject+` tr(?:y|ies) to (PATCH|PUT|DELETE) the consent "([^"]+)"$`, func(ctx context.Context, who, method, name string) error {
 		w := WorldFrom(ctx)
-		actor, err := w.Subject(who)
-		if err != nil {
-			return err
-		}
-		s, err := scenarioRecordsOf(ctx).get("consent", name)
+		actor, s, err := w.subjectAndRecord(ctx, who, "consent", name)
 		if err != nil {
 			return err
 		}

@@ -87,23 +87,32 @@ func (c *Child) nameSent() map[string]any {
 	return m
 }
 
-// deepCopyJSON returns a deep copy of a decoded JSON document.
-func deepCopyJSON(doc any) any {
-	switch t := doc.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, v := range t {
-			out[k] = deepCopyJSON(v)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, v := range t {
-			out[i] = deepCopyJSON(v)
-		}
-		return out
+// subjectAndIdemCreate resolves a step's subject (see Subject) and the scenario's notes, which
+// must hold a create sent with an Idempotency-Key.
+func (w *World) subjectAndIdemCreate(ctx context.Context, who string) (*Actor, *accountabilityNotes, error) {
+	actor, err := w.Subject(who)
+	if err != nil {
+		return nil, nil, err
 	}
-	return doc
+	n := acctNotes(ctx)
+	if n.idem == nil {
+		return nil, nil, Configf("no create with an Idempotency-Key yet")
+	}
+	return actor, n, nil
+}
+
+// latestProblem decodes the latest response as a problem document; a body that is not one is
+// a failure.
+func (w *World) latestProblem() (*spec.Problem, error) {
+	r, err := w.Response()
+	if err != nil {
+		return nil, err
+	}
+	var p spec.Problem
+	if err := json.Unmarshal(r.Body, &p); err != nil {
+		return nil, Failf("", "a problem document", "a body that is not a JSON problem", "the problem document cannot be read")
+	}
+	return &p, nil
 }
 
 // errorCasePattern matches the names of errorCases.
@@ -280,14 +289,9 @@ func registerFieldErrors(sc *godog.ScenarioContext) {
 		return err
 	})
 	sc.Step(`^the problem lists a field error at each of these pointers:$`, func(ctx context.Context, table *godog.Table) error {
-		w := WorldFrom(ctx)
-		r, err := w.Response()
+		p, err := WorldFrom(ctx).latestProblem()
 		if err != nil {
 			return err
-		}
-		var p spec.Problem
-		if err := json.Unmarshal(r.Body, &p); err != nil {
-			return Failf("", "a problem document", "a body that is not a JSON problem", "the problem document cannot be read")
 		}
 		got := make([]string, 0, len(p.Errors))
 		for _, fe := range p.Errors {
@@ -306,14 +310,9 @@ func registerFieldErrors(sc *godog.ScenarioContext) {
 		return nil
 	})
 	sc.Step(`^the problem's field error at "([^"]*)" has the code "([A-Z_]+)"$`, func(ctx context.Context, ptr, code string) error {
-		w := WorldFrom(ctx)
-		r, err := w.Response()
+		p, err := WorldFrom(ctx).latestProblem()
 		if err != nil {
 			return err
-		}
-		var p spec.Problem
-		if err := json.Unmarshal(r.Body, &p); err != nil {
-			return Failf("", "a problem document", "a body that is not a JSON problem", "the problem document cannot be read")
 		}
 		for i, fe := range p.Errors {
 			if fe.Pointer == ptr {
@@ -338,11 +337,7 @@ func registerFieldErrors(sc *godog.ScenarioContext) {
 func registerOverload(sc *godog.ScenarioContext) {
 	sc.Step(`^`+Subject+` reads? the child "([^"]+)" (\d+) times at once$`, func(ctx context.Context, who, alias string, count int) error {
 		w := WorldFrom(ctx)
-		actor, err := w.Subject(who)
-		if err != nil {
-			return err
-		}
-		c, err := w.Child(alias)
+		actor, c, err := w.subjectAndChild(who, alias)
 		if err != nil {
 			return err
 		}
@@ -428,13 +423,9 @@ func registerIdempotency(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^`+Subject+` sends? the same create again(?: (\d+) times at once)? with the same Idempotency-Key$`, func(ctx context.Context, who, times string) error {
 		w := WorldFrom(ctx)
-		actor, err := w.Subject(who)
+		actor, n, err := w.subjectAndIdemCreate(ctx, who)
 		if err != nil {
 			return err
-		}
-		n := acctNotes(ctx)
-		if n.idem == nil {
-			return Configf("no create with an Idempotency-Key yet")
 		}
 		count := 1
 		if times != "" {
@@ -450,13 +441,9 @@ func registerIdempotency(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^`+Subject+` sends? a different child with the same Idempotency-Key$`, func(ctx context.Context, who string) error {
 		w := WorldFrom(ctx)
-		actor, err := w.Subject(who)
+		actor, n, err := w.subjectAndIdemCreate(ctx, who)
 		if err != nil {
 			return err
-		}
-		n := acctNotes(ctx)
-		if n.idem == nil {
-			return Configf("no create with an Idempotency-Key yet")
 		}
 		body, err := w.ChildBody(nil)
 		if err != nil {

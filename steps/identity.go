@@ -126,6 +126,17 @@ func recordIn(r *Response, id string) (rec map[string]any, base string, err erro
 	return nil, "", Failf("/id", strconv.Quote(id), "no record with that id", "the response is not the child's record")
 }
 
+// responsibleRecord returns the record of the child the scenario created as alias, as the
+// management of its responsible council reads it (see readAsResponsible).
+func (w *World) responsibleRecord(alias string) (map[string]any, error) {
+	c, err := w.Child(alias)
+	if err != nil {
+		return nil, err
+	}
+	_, rec, err := w.readAsResponsible(c)
+	return rec, err
+}
+
 // readAsResponsible reads child as the management of its responsible council, which sees every
 // tier: the view steps use to check what a system stored.
 func (w *World) readAsResponsible(c *Child) (*Response, map[string]any, error) {
@@ -580,11 +591,7 @@ func registerCouncilChecks(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^the record of "([^"]+)" names council (\d{3}) as responsible$`, func(ctx context.Context, alias, council string) error {
 		w := WorldFrom(ctx)
-		c, err := w.Child(alias)
-		if err != nil {
-			return err
-		}
-		_, rec, err := w.readAsResponsible(c)
+		rec, err := w.responsibleRecord(alias)
 		if err != nil {
 			return err
 		}
@@ -688,7 +695,7 @@ func registerChildIDs(sc *godog.ScenarioContext) {
 			return err
 		}
 		name, _, _ := Lookup(c.Sent, "/name")
-		renamed, err := SetAt(copyJSONValue(name), "/family", sentValue(c, "/name/family")+"-Ashworth")
+		renamed, err := SetAt(deepCopyJSON(name), "/family", sentValue(c, "/name/family")+"-Ashworth")
 		if err != nil {
 			return Configf("rename: %v", err)
 		}
@@ -727,11 +734,7 @@ func registerChildIDs(sc *godog.ScenarioContext) {
 // patchChildUnderIfMatch reads the child as the actor to learn its ETag, then sends a PATCH with body
 // under If-Match. invalid marks a body the scenario breaks on purpose.
 func (w *World) patchChildUnderIfMatch(ctx context.Context, who, alias string, body map[string]any, invalid bool) error {
-	actor, err := w.Subject(who)
-	if err != nil {
-		return err
-	}
-	c, err := w.Child(alias)
+	actor, c, err := w.subjectAndChild(who, alias)
 	if err != nil {
 		return err
 	}
@@ -754,25 +757,6 @@ func (w *World) patchChildUnderIfMatch(ctx context.Context, who, alias string, b
 		Header: http.Header{"If-Match": {etag}}, Invalid: invalid,
 	})
 	return err
-}
-
-// copyJSONValue deep-copies a decoded JSON value.
-func copyJSONValue(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, x := range t {
-			out[k] = copyJSONValue(x)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, x := range t {
-			out[i] = copyJSONValue(x)
-		}
-		return out
-	}
-	return v
 }
 
 // checkOpaqueIDs checks that the ids of kids encode nothing (ID-004): no child's id contains
@@ -1021,11 +1005,7 @@ func registerMerges(sc *godog.ScenarioContext) {
 		})
 	sc.Step(`^the record of "([^"]+)" holds the identifiers of `+aliasList+`$`, func(ctx context.Context, alias, list string) error {
 		w := WorldFrom(ctx)
-		c, err := w.Child(alias)
-		if err != nil {
-			return err
-		}
-		_, rec, err := w.readAsResponsible(c)
+		rec, err := w.responsibleRecord(alias)
 		if err != nil {
 			return err
 		}
@@ -1055,11 +1035,7 @@ func registerMerges(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^the record of "([^"]+)" holds the former names of `+aliasList+`$`, func(ctx context.Context, alias, list string) error {
 		w := WorldFrom(ctx)
-		c, err := w.Child(alias)
-		if err != nil {
-			return err
-		}
-		_, rec, err := w.readAsResponsible(c)
+		rec, err := w.responsibleRecord(alias)
 		if err != nil {
 			return err
 		}
@@ -1101,11 +1077,7 @@ func registerMerges(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^the record of "([^"]+)" holds the ((?:[A-Z_]+)(?:(?:, | and )[A-Z_]+)*) indicators$`, func(ctx context.Context, alias, list string) error {
 		w := WorldFrom(ctx)
-		c, err := w.Child(alias)
-		if err != nil {
-			return err
-		}
-		_, rec, err := w.readAsResponsible(c)
+		rec, err := w.responsibleRecord(alias)
 		if err != nil {
 			return err
 		}
@@ -1131,22 +1103,14 @@ func registerMerges(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^the record of "([^"]+)" is shielded$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
-		c, err := w.Child(alias)
-		if err != nil {
-			return err
-		}
-		if _, _, err := w.readAsResponsible(c); err != nil {
+		if _, err := w.responsibleRecord(alias); err != nil {
 			return err
 		}
 		return w.ExpectField("/shielding/shielded", true)
 	})
 	sc.Step(`^the record of "([^"]+)" is still active and not merged$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
-		c, err := w.Child(alias)
-		if err != nil {
-			return err
-		}
-		if _, _, err := w.readAsResponsible(c); err != nil {
+		if _, err := w.responsibleRecord(alias); err != nil {
 			return err
 		}
 		if err := w.ExpectField("/status", "ACTIVE"); err != nil {
@@ -1225,7 +1189,7 @@ func registerSupersession(sc *godog.ScenarioContext) {
 			}
 			w.Remember("new NHS number", alias, fresh)
 			sent, _, _ := Lookup(c.Sent, "/identifiers")
-			ids := copyJSONValue(sent).([]any)
+			ids := deepCopyJSON(sent).([]any)
 			for _, item := range ids {
 				if m, _ := item.(map[string]any); m["system"] == "NHS_NUMBER" {
 					m["status"] = "SUPERSEDED"

@@ -35,49 +35,18 @@ func indicatorBase(typ, start, inAMonth string) map[string]any {
 	return body
 }
 
-// readAsManagement reads a child's record as the management of its responsible council.
-func (w *World) readAsManagement(alias string) (*Response, error) {
-	c, err := w.Child(alias)
-	if err != nil {
-		return nil, err
-	}
-	return w.ReadChild(w.systemActor(c.Council), alias, "")
-}
-
 // recordIndicators reads the indicators of a child's record response.
 func recordIndicators(r *Response) ([]map[string]any, error) {
-	if r.Status != 200 {
-		return nil, &AssertionError{
-			Message: "the child's record could not be read", Pointer: "status",
-			Expected: "200", Actual: strconv.Itoa(r.Status) + problemHint(r), Evidence: []*Response{r},
-		}
-	}
-	inds, err := objectsAt(r, "indicators")
-	if err != nil {
-		return nil, &AssertionError{
-			Message: "the record cannot be read", Pointer: "/indicators",
-			Expected: "a ChildRecord", Actual: err.Error(), Evidence: []*Response{r},
-		}
-	}
-	return inds, nil
+	return okObjectsAt(r, "indicators", "the child's record could not be read", "the record cannot be read", "a ChildRecord")
 }
 
 // lastIndicator returns the latest response's (a child's record) entry for the named
 // indicator and its pointer.
 func (w *World) lastIndicator(ctx context.Context, name string) (map[string]any, string, error) {
-	s, err := scenarioRecordsOf(ctx).get("indicator", name)
+	e, i, s, err := w.latestEntry(ctx, "indicator", name, recordIndicators)
 	if err != nil {
 		return nil, "", err
 	}
-	r, err := w.Response()
-	if err != nil {
-		return nil, "", err
-	}
-	inds, err := recordIndicators(r)
-	if err != nil {
-		return nil, "", err
-	}
-	e, i := invEntryByID(inds, s.ID)
 	if e == nil {
 		return nil, "", Failf("/indicators", fmt.Sprintf("an indicator with id %q (%s %q)", s.ID, s.Body["type"], name), absent,
 			"the record does not show the indicator %q", name)
@@ -125,11 +94,7 @@ func registerIndicators(sc *godog.ScenarioContext) {
 	const set = `^` + Subject + ` (sets?|has set|have set|tries to set|try to set) an? "([A-Z_]+)" indicator "([^"]+)" on "([^"]+)"(?: for the involvement "([^"]+)")?(?: starting ` + relDatePattern + `)?`
 	setStep := func(ctx context.Context, who, verb, typ, name, alias, inv, start string, t *godog.Table) error {
 		w := WorldFrom(ctx)
-		actor, err := w.Subject(who)
-		if err != nil {
-			return err
-		}
-		c, err := w.Child(alias)
+		actor, c, err := w.subjectAndChild(who, alias)
 		if err != nil {
 			return err
 		}
@@ -149,24 +114,15 @@ func registerIndicators(sc *godog.ScenarioContext) {
 			}
 			body["involvementId"] = s.ID
 		}
-		overrides, err := w.tableOverrides(t)
+		if body, err = w.tableOverridden(body, t); err != nil {
+			return err
+		}
+		r, id, err := w.createChildResource(ctx, actor, c, "indicator", name, body, strings.HasPrefix(verb, "tr"))
 		if err != nil {
 			return err
 		}
-		if body, err = overriddenObject(body, overrides); err != nil {
-			return err
-		}
-		r, err := w.Send(Request{Method: "POST", Path: "/v1/children/" + c.ID + "/indicators", Body: body, As: actor, Invalid: strings.HasPrefix(verb, "tr")})
-		if err != nil {
-			return err
-		}
-		m, id := createdResource(r)
-		scenarioRecordsOf(ctx).put("indicator", &scenarioRecord{Name: name, Child: alias, ID: id, Body: body, Actor: actor, Response: m})
 		if id == "" && strings.HasPrefix(verb, "ha") {
 			return givenFailure(r, fmt.Sprintf("set the %s indicator %q", typ, name))
-		}
-		if id != "" {
-			w.Remember("indicator", name, id)
 		}
 		return nil
 	}
@@ -177,11 +133,7 @@ func registerIndicators(sc *godog.ScenarioContext) {
 
 	sc.Step(`^`+Subject+` links? the indicator "([^"]+)" to the child "([^"]+)"$`, func(ctx context.Context, who, name, child string) error {
 		w := WorldFrom(ctx)
-		actor, err := w.Subject(who)
-		if err != nil {
-			return err
-		}
-		s, err := scenarioRecordsOf(ctx).get("indicator", name)
+		actor, s, err := w.subjectAndRecord(ctx, who, "indicator", name)
 		if err != nil {
 			return err
 		}
@@ -227,20 +179,11 @@ func registerIndicators(sc *godog.ScenarioContext) {
 		return nil
 	})
 	sc.Step(`^the record does not show the indicator "([^"]+)"$`, func(ctx context.Context, name string) error {
-		w := WorldFrom(ctx)
-		s, err := scenarioRecordsOf(ctx).get("indicator", name)
+		e, i, _, err := WorldFrom(ctx).latestEntry(ctx, "indicator", name, recordIndicators)
 		if err != nil {
 			return err
 		}
-		r, err := w.Response()
-		if err != nil {
-			return err
-		}
-		inds, err := recordIndicators(r)
-		if err != nil {
-			return err
-		}
-		if e, i := invEntryByID(inds, s.ID); e != nil {
+		if e != nil {
 			return Failf(fmt.Sprintf("/indicators/%d", i), "no indicator "+strconv.Quote(name), Render(e), "the record still shows the indicator %q", name)
 		}
 		return nil

@@ -156,6 +156,15 @@ func bodyObject(v any) (map[string]any, error) {
 	return m, nil
 }
 
+// tableOverridden applies the data table t (see tableOverrides) to body and returns the object.
+func (w *World) tableOverridden(body map[string]any, t *godog.Table) (map[string]any, error) {
+	overrides, err := w.tableOverrides(t)
+	if err != nil {
+		return nil, err
+	}
+	return overriddenObject(body, overrides)
+}
+
 // overriddenObject applies overrides to body and returns the object.
 func overriddenObject(body map[string]any, overrides []Override) (map[string]any, error) {
 	doc, err := ApplyOverrides(body, overrides)
@@ -257,18 +266,29 @@ func (w *World) addInvolvement(ctx context.Context, actor *Actor, service, name,
 	if body, err = overriddenObject(body, overrides); err != nil {
 		return nil, err
 	}
-	r, err := w.Send(Request{Method: "POST", Path: "/v1/children/" + c.ID + "/involvements", Body: body, As: actor, Invalid: invalid})
+	r, _, err := w.createChildResource(ctx, actor, c, "involvement", name, body, invalid)
+	return r, err
+}
+
+// createChildResource POSTs body as actor to the collection of kind ("consent", "indicator",
+// "involvement": /v1/children/{id}/<kind>s) of the child c. When
+// name is not "", it files what was sent and answered as the scenario's record of kind named
+// name, and remembers the new id when the target answered one. It returns the response and
+// that id ("" when there is none).
+func (w *World) createChildResource(ctx context.Context, actor *Actor, c *Child, kind, name string, body map[string]any, invalid bool) (*Response, string, error) {
+	r, err := w.Send(Request{Method: "POST", Path: "/v1/children/" + c.ID + "/" + kind + "s", Body: body, As: actor, Invalid: invalid})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	if name != "" {
-		m, id := createdResource(r)
-		scenarioRecordsOf(ctx).put("involvement", &scenarioRecord{Name: name, Child: alias, ID: id, Body: body, Actor: actor, Response: m})
-		if id != "" {
-			w.Remember("involvement", name, id)
-		}
+	if name == "" {
+		return r, "", nil
 	}
-	return r, nil
+	m, id := createdResource(r)
+	scenarioRecordsOf(ctx).put(kind, &scenarioRecord{Name: name, Child: c.Alias, ID: id, Body: body, Actor: actor, Response: m})
+	if id != "" {
+		w.Remember(kind, name, id)
+	}
+	return r, id, nil
 }
 
 // listInvolvements lists a child's involvements as actor with the role's default purpose.
@@ -300,17 +320,25 @@ func (w *World) managementList(alias string) ([]map[string]any, error) {
 
 // involvementEntries reads the entries of an involvement list response.
 func involvementEntries(r *Response) ([]map[string]any, error) {
+	return okObjectsAt(r, "involvements", "the child's involvements could not be listed", "the involvement list cannot be read",
+		"an object with an involvements array")
+}
+
+// okObjectsAt returns the objects of the array member name of r's body (see objectsAt). An
+// answer other than 200 fails with notRead; a body without such an array fails with unreadable
+// and expected, what the body should have been.
+func okObjectsAt(r *Response, name, notRead, unreadable, expected string) ([]map[string]any, error) {
 	if r.Status != 200 {
 		return nil, &AssertionError{
-			Message: "the child's involvements could not be listed", Pointer: "status",
+			Message: notRead, Pointer: "status",
 			Expected: "200", Actual: strconv.Itoa(r.Status) + problemHint(r), Evidence: []*Response{r},
 		}
 	}
-	list, err := objectsAt(r, "involvements")
+	list, err := objectsAt(r, name)
 	if err != nil {
 		return nil, &AssertionError{
-			Message: "the involvement list cannot be read", Pointer: "/involvements",
-			Expected: "an object with an involvements array", Actual: err.Error(), Evidence: []*Response{r},
+			Message: unreadable, Pointer: "/" + name,
+			Expected: expected, Actual: err.Error(), Evidence: []*Response{r},
 		}
 	}
 	return list, nil
@@ -354,6 +382,40 @@ func invEntryByID(list []map[string]any, id string) (map[string]any, int) {
 		}
 	}
 	return nil, -1
+}
+
+// subjectAndRecord resolves a step's subject (see Subject) and then the scenario's record of
+// kind named name.
+func (w *World) subjectAndRecord(ctx context.Context, who, kind, name string) (*Actor, *scenarioRecord, error) {
+	actor, err := w.Subject(who)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := scenarioRecordsOf(ctx).get(kind, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return actor, s, nil
+}
+
+// latestEntry finds the scenario's record of kind named name among the entries that entries
+// reads from the latest response. It returns the entry and its index (nil and -1 when the
+// response does not show it) and the record.
+func (w *World) latestEntry(ctx context.Context, kind, name string, entries func(*Response) ([]map[string]any, error)) (map[string]any, int, *scenarioRecord, error) {
+	s, err := scenarioRecordsOf(ctx).get(kind, name)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	r, err := w.Response()
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	list, err := entries(r)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	e, i := invEntryByID(list, s.ID)
+	return e, i, s, nil
 }
 
 // stillCurrent reports whether something with this end date is current on the harness's
@@ -416,11 +478,7 @@ func (w *World) involvementVersion(s *scenarioRecord) (string, error) {
 // patchInvolvement sends a PATCH of the named involvement as actor, with If-Match of its
 // current version.
 func (w *World) patchInvolvement(ctx context.Context, who, name string, body map[string]any) error {
-	actor, err := w.Subject(who)
-	if err != nil {
-		return err
-	}
-	s, err := scenarioRecordsOf(ctx).get("involvement", name)
+	actor, s, err := w.subjectAndRecord(ctx, who, "involvement", name)
 	if err != nil {
 		return err
 	}
@@ -437,19 +495,10 @@ func (w *World) patchInvolvement(ctx context.Context, who, name string, body map
 
 // lastEntry returns the latest response's list entry for the named involvement.
 func (w *World) lastEntry(ctx context.Context, name string) (map[string]any, int, *scenarioRecord, error) {
-	s, err := scenarioRecordsOf(ctx).get("involvement", name)
+	e, i, s, err := w.latestEntry(ctx, "involvement", name, involvementEntries)
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	r, err := w.Response()
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	list, err := involvementEntries(r)
-	if err != nil {
-		return nil, 0, nil, err
-	}
-	e, i := invEntryByID(list, s.ID)
 	if e == nil {
 		return nil, 0, s, Failf("/involvements", fmt.Sprintf("an entry with id %q (the involvement %q)", s.ID, name), absent,
 			"the list does not show the involvement %q", name)
@@ -604,11 +653,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		})
 	sc.Step(`^`+Subject+` tr(?:y|ies) to delete the involvement "([^"]+)"$`, func(ctx context.Context, who, name string) error {
 		w := WorldFrom(ctx)
-		actor, err := w.Subject(who)
-		if err != nil {
-			return err
-		}
-		s, err := scenarioRecordsOf(ctx).get("involvement", name)
+		actor, s, err := w.subjectAndRecord(ctx, who, "involvement", name)
 		if err != nil {
 			return err
 		}
@@ -720,20 +765,11 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		return nil
 	})
 	sc.Step(`^the list does not show the involvement "([^"]+)"$`, func(ctx context.Context, name string) error {
-		w := WorldFrom(ctx)
-		s, err := scenarioRecordsOf(ctx).get("involvement", name)
+		e, i, _, err := WorldFrom(ctx).latestEntry(ctx, "involvement", name, involvementEntries)
 		if err != nil {
 			return err
 		}
-		r, err := w.Response()
-		if err != nil {
-			return err
-		}
-		list, err := involvementEntries(r)
-		if err != nil {
-			return err
-		}
-		if e, i := invEntryByID(list, s.ID); e != nil {
+		if e != nil {
 			return Failf(fmt.Sprintf("/involvements/%d", i), "no entry for the involvement "+strconv.Quote(name), Render(e),
 				"the list still shows the involvement %q", name)
 		}

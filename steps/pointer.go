@@ -160,6 +160,25 @@ func RemoveAt(doc any, ptr string) (any, error) {
 	}
 }
 
+// deepCopyJSON returns a deep copy of a decoded JSON document.
+func deepCopyJSON(doc any) any {
+	switch t := doc.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, v := range t {
+			out[k] = deepCopyJSON(v)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, v := range t {
+			out[i] = deepCopyJSON(v)
+		}
+		return out
+	}
+	return doc
+}
+
 // JSONEqual reports whether two decoded JSON values are equal; numbers compare by value, so 1
 // equals 1.0.
 func JSONEqual(a, b any) bool {

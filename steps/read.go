@@ -38,11 +38,7 @@ func registerRead(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^the record (discloses|withholds) the (.+) of "([^"]+)"$`, func(ctx context.Context, verb, list, alias string) error {
 		w := WorldFrom(ctx)
-		c, err := w.Child(alias)
-		if err != nil {
-			return err
-		}
-		r, err := w.Response()
+		c, r, err := w.childAndResponse(alias)
 		if err != nil {
 			return err
 		}
@@ -66,11 +62,7 @@ func registerRead(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^`+Subject+` reads? the involvements of the child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
-		actor, err := w.Subject(who)
-		if err != nil {
-			return err
-		}
-		c, err := w.Child(alias)
+		actor, c, err := w.subjectAndChild(who, alias)
 		if err != nil {
 			return err
 		}
@@ -161,11 +153,7 @@ func registerRead(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^the record gives back the names of the parents and carers of "([^"]+)"$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
-		c, err := w.Child(alias)
-		if err != nil {
-			return err
-		}
-		r, err := w.Response()
+		c, r, err := w.childAndResponse(alias)
 		if err != nil {
 			return err
 		}
@@ -229,18 +217,21 @@ var tierChecks = map[string]tierCheck{
 	},
 }
 
+// indexWithMember returns the index of the first object of items whose member name is value,
+// or -1.
+func indexWithMember(items []any, name, value string) int {
+	return slices.IndexFunc(items, func(item any) bool {
+		m, _ := item.(map[string]any)
+		return m[name] == value
+	})
+}
+
 // identifierTier checks the identifier of system (tier T3).
 func identifierTier(system string) tierCheck {
 	return func(_ *World, r *Response, c *Child, rec map[string]any, base string, disclosed bool) error {
 		want := identifierValue(c.Sent, system)
 		items, _ := rec["identifiers"].([]any)
-		at := -1
-		for i, item := range items {
-			if m, _ := item.(map[string]any); m["system"] == system {
-				at = i
-				break
-			}
-		}
+		at := indexWithMember(items, "system", system)
 		switch {
 		case disclosed && at < 0:
 			return Failf(base+"/identifiers", "an identifier "+system, renderOr(rec["identifiers"], items != nil),
@@ -263,13 +254,7 @@ func identifierTier(system string) tierCheck {
 func indicatorTier(kind string) tierCheck {
 	return func(_ *World, r *Response, _ *Child, rec map[string]any, base string, disclosed bool) error {
 		items, _ := rec["indicators"].([]any)
-		at := -1
-		for i, item := range items {
-			if m, _ := item.(map[string]any); m["type"] == kind {
-				at = i
-				break
-			}
-		}
+		at := indexWithMember(items, "type", kind)
 		switch {
 		case disclosed && at < 0:
 			return Failf(base+"/indicators", "an indicator "+kind, renderOr(rec["indicators"], items != nil),

@@ -60,11 +60,7 @@ func registerSearch(sc *godog.ScenarioContext) {
 	sc.Step(`^`+Subject+` search(?:es)? by the (NHS number|UPN|new NHS number) of the child "([^"]+)"$`,
 		func(ctx context.Context, who, what, alias string) error {
 			w := WorldFrom(ctx)
-			actor, err := w.Subject(who)
-			if err != nil {
-				return err
-			}
-			c, err := w.Child(alias)
+			actor, c, err := w.subjectAndChild(who, alias)
 			if err != nil {
 				return err
 			}
@@ -87,11 +83,7 @@ func registerSearch(sc *godog.ScenarioContext) {
 	sc.Step(`^`+Subject+` search(?:es)? for the child "([^"]+)" by (.+?)(?: with at most (\d+) results?)?$`,
 		func(ctx context.Context, who, alias, criteria, most string) error {
 			w := WorldFrom(ctx)
-			actor, err := w.Subject(who)
-			if err != nil {
-				return err
-			}
-			c, err := w.Child(alias)
+			actor, c, err := w.subjectAndChild(who, alias)
 			if err != nil {
 				return err
 			}
@@ -192,11 +184,7 @@ func registerSearch(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^the result for "([^"]+)" shows its identity and that it is shielded$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
-		c, err := w.Child(alias)
-		if err != nil {
-			return err
-		}
-		r, err := w.Response()
+		c, r, err := w.childAndResponse(alias)
 		if err != nil {
 			return err
 		}
@@ -259,11 +247,7 @@ func resultIDs(list []any) []string {
 
 // searchedFor returns the records of the latest response, a search, and the child alias.
 func (w *World) searchedFor(alias string) ([]any, *Child, error) {
-	c, err := w.Child(alias)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := w.Response()
+	c, r, err := w.childAndResponse(alias)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -342,11 +326,7 @@ var identityOnly = map[string]bool{
 // relationship only, shielding as the flag alone, and none of the child's locating values or
 // identifiers anywhere in the record, whatever a member is called.
 func (w *World) expectIdentityOnly(alias string) error {
-	c, err := w.Child(alias)
-	if err != nil {
-		return err
-	}
-	r, err := w.Response()
+	c, r, err := w.childAndResponse(alias)
 	if err != nil {
 		return err
 	}

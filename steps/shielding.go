@@ -133,11 +133,7 @@ func registerShielding(sc *godog.ScenarioContext) {
 	const shield = `^` + Subject + ` (shields?|has shielded|have shielded|tries to shield|try to shield) the record of "([^"]+)"(?: for the reason "([A-Z_]+)")?(?: with a review due ` + relDatePattern + `)?`
 	shieldStep := func(ctx context.Context, who, verb, alias, reason, review string, t *godog.Table) error {
 		w := WorldFrom(ctx)
-		actor, err := w.Subject(who)
-		if err != nil {
-			return err
-		}
-		c, err := w.Child(alias)
+		actor, c, err := w.subjectAndChild(who, alias)
 		if err != nil {
 			return err
 		}
@@ -151,11 +147,7 @@ func registerShielding(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		overrides, err := w.tableOverrides(t)
-		if err != nil {
-			return err
-		}
-		body, err := overriddenObject(map[string]any{"reasonCode": reason, "reviewDue": due}, overrides)
+		body, err := w.tableOverridden(map[string]any{"reasonCode": reason, "reviewDue": due}, t)
 		if err != nil {
 			return err
 		}
@@ -177,11 +169,7 @@ func registerShielding(sc *godog.ScenarioContext) {
 	sc.Step(shield+` with:$`, shieldStep)
 	sc.Step(`^`+Subject+` (?:unshields?|tries to unshield|try to unshield) the record of "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
-		actor, err := w.Subject(who)
-		if err != nil {
-			return err
-		}
-		c, err := w.Child(alias)
+		actor, c, err := w.subjectAndChild(who, alias)
 		if err != nil {
 			return err
 		}
@@ -190,11 +178,7 @@ func registerShielding(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^`+Subject+` records? a new address for the shielded child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
-		actor, err := w.Subject(who)
-		if err != nil {
-			return err
-		}
-		c, err := w.Child(alias)
+		actor, c, err := w.subjectAndChild(who, alias)
 		if err != nil {
 			return err
 		}
@@ -226,11 +210,7 @@ func registerShielding(sc *godog.ScenarioContext) {
 	})
 	sc.Step(`^`+Subject+` tr(?:y|ies) to lift the shield of "([^"]+)" with an update$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
-		actor, err := w.Subject(who)
-		if err != nil {
-			return err
-		}
-		c, err := w.Child(alias)
+		actor, c, err := w.subjectAndChild(who, alias)
 		if err != nil {
 			return err
 		}

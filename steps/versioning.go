@@ -87,7 +87,7 @@ func registerVersioning(sc *godog.ScenarioContext) {
 		if !ok {
 			return Configf("no update of %q tried yet", alias)
 		}
-		after, err := w.readAsResponsibleCouncil(alias)
+		after, err := w.readAsManagement(alias)
 		if err != nil {
 			return err
 		}
@@ -131,7 +131,7 @@ func registerVersioning(sc *godog.ScenarioContext) {
 				Expected: strconv.Quote(strconv.FormatInt(next, 10)), Actual: orAbsent(etag), Evidence: []*Response{before, upd},
 			}
 		}
-		after, err := w.readAsResponsibleCouncil(alias)
+		after, err := w.readAsManagement(alias)
 		if err != nil {
 			return err
 		}
@@ -245,7 +245,7 @@ func registerVersioning(sc *godog.ScenarioContext) {
 // snapshotBeforeUpdate reads a child as its council's management just before an update and keeps
 // the record to compare with afterwards.
 func (w *World) snapshotBeforeUpdate(ctx context.Context, alias string) (*Response, error) {
-	r, err := w.readAsResponsibleCouncil(alias)
+	r, err := w.readAsManagement(alias)
 	if err != nil {
 		return nil, err
 	}
@@ -257,15 +257,6 @@ func (w *World) snapshotBeforeUpdate(ctx context.Context, alias string) (*Respon
 	}
 	acctNotes(ctx).snapshots[alias] = r
 	return r, nil
-}
-
-// readAsResponsibleCouncil reads a child as the management of its responsible council.
-func (w *World) readAsResponsibleCouncil(alias string) (*Response, error) {
-	c, err := w.Child(alias)
-	if err != nil {
-		return nil, err
-	}
-	return w.ReadChild(w.systemActor(c.Council), alias, "")
 }
 
 // renamePatch is a PATCH body that gives the record read as before a new family name, keeping

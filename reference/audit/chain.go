@@ -1,48 +1,27 @@
 package audit
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/icscert/icscert/spec"
 )
 
 // GenesisHash is the prevHash of the first event of a log: 64 zeros.
-var GenesisHash = strings.Repeat("0", 64)
+var GenesisHash = spec.AuditGenesisHash
 
 // Hash returns the hash of ev: the lowercase hex SHA-256 of the RFC 8785 canonical JSON of ev
-// as served, without its hash member. ev.Hash itself is ignored.
+// as served, without its hash member (spec.AuditEventHash). ev.Hash itself is ignored.
 func Hash(ev spec.AuditEvent) (string, error) {
 	doc, err := json.Marshal(ev)
 	if err != nil {
 		return "", fmt.Errorf("hash audit event %d: %w", ev.Seq, err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	v, err := readValue(dec)
+	h, err := spec.AuditEventHash(doc)
 	if err != nil {
-		return "", fmt.Errorf("hash audit event %d: %w", ev.Seq, err)
+		return "", fmt.Errorf("audit event %d: %w", ev.Seq, err)
 	}
-	obj, ok := v.([]member)
-	if !ok {
-		return "", fmt.Errorf("hash audit event %d: not a JSON object", ev.Seq)
-	}
-	kept := make([]member, 0, len(obj))
-	for _, m := range obj {
-		if m.name != "hash" {
-			kept = append(kept, m)
-		}
-	}
-	var buf bytes.Buffer
-	if err := writeValue(&buf, kept); err != nil {
-		return "", fmt.Errorf("hash audit event %d: %w", ev.Seq, err)
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	return hex.EncodeToString(sum[:]), nil
+	return h, nil
 }
 
 // Seal links ev to the event before it and returns ev with PrevHash and Hash set. prevHash is
