@@ -155,5 +155,5 @@ Feature: Errors
   Scenario: A burst of requests is answered, or shed with a Retry-After
     Given a child "Amara" known to council 202
     And a practitioner "Priya" from the health sector of council 201
-    When "Priya" reads the child "Amara" 40 times at once
+    When "Priya" reads the child "Amara" 64 times at once
     Then every answer is a success, or a 429 or 503 with a valid Retry-After

@@ -196,12 +196,12 @@ const (
 // Each new actor becomes the current one ("they"). Without "at", actors of one sector and
 // council share an organisation.
 func registerActors(sc *godog.ScenarioContext) {
-	sc.Step(`^an? `+rolePattern+`(?: "([^"]+)")? from the `+sectorPattern+` sector of council (\d{3})(?: at "([^"]+)")?$`,
+	define(sc, `^an? `+rolePattern+`(?: "([^"]+)")? from the `+sectorPattern+` sector of council (\d{3})(?: at "([^"]+)")?$`,
 		func(ctx context.Context, role, name, sector, council, org string) error {
 			_, err := WorldFrom(ctx).AddActor(name, rolePhrases[role], sectorPhrases[sector], council, org)
 			return err
 		})
-	sc.Step(`^an? `+rolePattern+`(?: "([^"]+)")? (?:from|of) council (\d{3})(?: at "([^"]+)")?$`,
+	define(sc, `^an? `+rolePattern+`(?: "([^"]+)")? (?:from|of) council (\d{3})(?: at "([^"]+)")?$`,
 		func(ctx context.Context, role, name, council, org string) error {
 			_, err := WorldFrom(ctx).AddActor(name, rolePhrases[role], "", council, org)
 			return err

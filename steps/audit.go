@@ -284,13 +284,13 @@ func registerAudit(sc *godog.ScenarioContext) {
 
 // registerAuditRequests adds the requests the audit scenarios make.
 func registerAuditRequests(sc *godog.ScenarioContext) {
-	sc.Step(`^`+Subject+` looks? up the child "([^"]+)" by NHS number$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` looks? up the child "([^"]+)" by NHS number$`, func(ctx context.Context, who, alias string) error {
 		return lookUpByNHS(ctx, who, alias, true)
 	})
-	sc.Step(`^`+Subject+` looks? up the child "([^"]+)" by NHS number without a purpose of use$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` looks? up the child "([^"]+)" by NHS number without a purpose of use$`, func(ctx context.Context, who, alias string) error {
 		return lookUpByNHS(ctx, who, alias, false)
 	})
-	sc.Step(`^`+Subject+` lists? the involvements of the child "([^"]+)" without a purpose of use$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` lists? the involvements of the child "([^"]+)" without a purpose of use$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)
 		if err != nil {
@@ -299,7 +299,7 @@ func registerAuditRequests(sc *godog.ScenarioContext) {
 		_, err = w.Send(Request{Method: "GET", Path: "/v1/children/{child:" + alias + "}/involvements", As: actor})
 		return err
 	})
-	sc.Step(`^`+Subject+` reads? the child "([^"]+)" for the unknown purpose "([^"]+)"$`, func(ctx context.Context, who, alias, purpose string) error {
+	define(sc, `^`+Subject+` reads? the child "([^"]+)" for the unknown purpose "([^"]+)"$`, func(ctx context.Context, who, alias, purpose string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)
 		if err != nil {
@@ -308,7 +308,7 @@ func registerAuditRequests(sc *godog.ScenarioContext) {
 		_, err = w.Send(Request{Method: "GET", Path: "/v1/children/{child:" + alias + "}", As: actor, Purpose: purpose, Invalid: true})
 		return err
 	})
-	sc.Step(`^`+Subject+` reads? the child "([^"]+)" with an empty purpose of use$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` reads? the child "([^"]+)" with an empty purpose of use$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)
 		if err != nil {
@@ -320,7 +320,7 @@ func registerAuditRequests(sc *godog.ScenarioContext) {
 		})
 		return err
 	})
-	sc.Step(`^the response discloses nothing of the child "([^"]+)"$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the response discloses nothing of the child "([^"]+)"$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		c, r, err := w.childAndResponse(alias)
 		if err != nil {
@@ -377,7 +377,7 @@ func personalDataSent(body any) map[string]string {
 
 // registerAuditEvents adds the checks of single audit events (AUDIT-001, AUTH-004).
 func registerAuditEvents(sc *godog.ScenarioContext) {
-	sc.Step(`^the audit log records that request as made by "([^"]+)" about the child "([^"]+)"$`,
+	define(sc, `^the audit log records that request as made by "([^"]+)" about the child "([^"]+)"$`,
 		func(ctx context.Context, name, alias string) error {
 			w := WorldFrom(ctx)
 			actor, err := w.Actor(name)
@@ -390,7 +390,7 @@ func registerAuditEvents(sc *godog.ScenarioContext) {
 			}
 			return w.checkAuditEvent(ev, r, actor, alias)
 		})
-	sc.Step(`^the audit log records that unauthenticated request about the child "([^"]+)"$`,
+	define(sc, `^the audit log records that unauthenticated request about the child "([^"]+)"$`,
 		func(ctx context.Context, alias string) error {
 			w := WorldFrom(ctx)
 			ev, r, err := findLastRequestEvent(ctx, alias)
@@ -399,7 +399,7 @@ func registerAuditEvents(sc *godog.ScenarioContext) {
 			}
 			return w.checkAuditEvent(ev, r, nil, alias)
 		})
-	sc.Step(`^that audit event (lists|does not list) the tier "(T[1-6])" as disclosed$`,
+	define(sc, `^that audit event (lists|does not list) the tier "(T[1-6])" as disclosed$`,
 		func(ctx context.Context, how, tier string) error {
 			n := acctNotes(ctx)
 			ev, r := n.event, n.eventResponse
@@ -429,7 +429,7 @@ func registerAuditEvents(sc *godog.ScenarioContext) {
 			}
 			return nil
 		})
-	sc.Step(`^the audit log records that request about the child "([^"]+)" as break-glass access with the reason "([^"]+)"$`,
+	define(sc, `^the audit log records that request about the child "([^"]+)" as break-glass access with the reason "([^"]+)"$`,
 		func(ctx context.Context, alias, reason string) error {
 			ev, _, err := findLastRequestEvent(ctx, alias)
 			if err != nil {
@@ -444,7 +444,7 @@ func registerAuditEvents(sc *godog.ScenarioContext) {
 			}
 			return nil
 		})
-	sc.Step(`^the audit log records that request about the child "([^"]+)" as ordinary access$`,
+	define(sc, `^the audit log records that request about the child "([^"]+)" as ordinary access$`,
 		func(ctx context.Context, alias string) error {
 			ev, _, err := findLastRequestEvent(ctx, alias)
 			if err != nil {
@@ -629,7 +629,7 @@ func tiersInResponse(r *Response) []string {
 
 // registerAuditChain adds the steps of the append-only, hash-chained log (AUDIT-003).
 func registerAuditChain(sc *godog.ScenarioContext) {
-	sc.Step(`^the audit log begins with an event whose prevHash is 64 zeros$`, step(func(w *World) error {
+	define(sc, `^the audit log begins with an event whose prevHash is 64 zeros$`, step(func(w *World) error {
 		r, err := w.Send(Request{Method: "GET", Path: "/v1/audit-events?afterSeq=0&limit=20", As: w.auditor()})
 		if err != nil {
 			return err
@@ -647,7 +647,7 @@ func registerAuditChain(sc *godog.ScenarioContext) {
 		}
 		return chainFailure(VerifyAuditChain(events), r)
 	}))
-	sc.Step(`^every audit event since the child "([^"]+)" was recorded is linked to the one before it by its hash$`,
+	define(sc, `^every audit event since the child "([^"]+)" was recorded is linked to the one before it by its hash$`,
 		func(ctx context.Context, alias string) error {
 			w := WorldFrom(ctx)
 			c, err := w.Child(alias)
@@ -670,7 +670,7 @@ func registerAuditChain(sc *godog.ScenarioContext) {
 			}
 			return chainFailure(VerifyAuditChain(events), pages...)
 		})
-	sc.Step(`^the auditor has read the audit events about the child "([^"]+)"$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the auditor has read the audit events about the child "([^"]+)"$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
 		if err != nil {
@@ -686,7 +686,7 @@ func registerAuditChain(sc *godog.ScenarioContext) {
 		acctNotes(ctx).snapshot = events
 		return nil
 	})
-	sc.Step(`^`+Subject+` tr(?:y|ies) to change, delete and add audit events$`, func(ctx context.Context, who string) error {
+	define(sc, `^`+Subject+` tr(?:y|ies) to change, delete and add audit events$`, func(ctx context.Context, who string) error {
 		w := WorldFrom(ctx)
 		n := acctNotes(ctx)
 		actor, err := w.Subject(who)
@@ -722,7 +722,7 @@ func registerAuditChain(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^every attempt to change the audit log was refused$`, func(ctx context.Context) error {
+	define(sc, `^every attempt to change the audit log was refused$`, func(ctx context.Context) error {
 		n := acctNotes(ctx)
 		if len(n.attempts) == 0 {
 			return Configf("no attempts to check")
@@ -737,7 +737,7 @@ func registerAuditChain(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the audit events about the child "([^"]+)" are unchanged and still linked by their hashes$`,
+	define(sc, `^the audit events about the child "([^"]+)" are unchanged and still linked by their hashes$`,
 		func(ctx context.Context, alias string) error {
 			w := WorldFrom(ctx)
 			n := acctNotes(ctx)
@@ -807,7 +807,7 @@ func chainFailure(err error, pages ...*Response) error {
 
 // registerAccessHistory adds the steps of a child's access history (AUDIT-004, AUTH-004).
 func registerAccessHistory(sc *godog.ScenarioContext) {
-	sc.Step(`^(\d+) practitioners from the health sector of council (\d{3}) each read the child "([^"]+)" in turn$`,
+	define(sc, `^(\d+) practitioners from the health sector of council (\d{3}) each read the child "([^"]+)" in turn$`,
 		func(ctx context.Context, count int, council, alias string) error {
 			w := WorldFrom(ctx)
 			n := acctNotes(ctx)
@@ -830,7 +830,7 @@ func registerAccessHistory(sc *godog.ScenarioContext) {
 			}
 			return nil
 		})
-	sc.Step(`^`+Subject+` lists? the access history of the child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` lists? the access history of the child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)
 		if err != nil {
@@ -839,7 +839,7 @@ func registerAccessHistory(sc *godog.ScenarioContext) {
 		_, err = w.Send(Request{Method: "GET", Path: "/v1/children/{child:" + alias + "}/access-history", As: actor})
 		return err
 	})
-	sc.Step(`^the access history lists the last (\d+) of those reads first, newest first$`, func(ctx context.Context, count int) error {
+	define(sc, `^the access history lists the last (\d+) of those reads first, newest first$`, func(ctx context.Context, count int) error {
 		w := WorldFrom(ctx)
 		n := acctNotes(ctx)
 		if count > len(n.readers) {
@@ -851,7 +851,7 @@ func registerAccessHistory(sc *godog.ScenarioContext) {
 		}
 		return w.expectAccessesFirst(want)
 	})
-	sc.Step(`^the access history begins with the reads by ((?:"[^"]+")(?:(?:, | and )"[^"]+")*), newest first$`, func(ctx context.Context, names string) error {
+	define(sc, `^the access history begins with the reads by ((?:"[^"]+")(?:(?:, | and )"[^"]+")*), newest first$`, func(ctx context.Context, names string) error {
 		w := WorldFrom(ctx)
 		var want []*Actor
 		for _, name := range namesInQuotes(names) {
@@ -863,7 +863,7 @@ func registerAccessHistory(sc *godog.ScenarioContext) {
 		}
 		return w.expectAccessesFirst(want)
 	})
-	sc.Step(`^the access history shows no access by ((?:"[^"]+")(?:(?:, | or )"[^"]+")*)$`, func(ctx context.Context, names string) error {
+	define(sc, `^the access history shows no access by ((?:"[^"]+")(?:(?:, | or )"[^"]+")*)$`, func(ctx context.Context, names string) error {
 		w := WorldFrom(ctx)
 		accesses, err := w.accessHistoryEntries()
 		if err != nil {
@@ -883,7 +883,7 @@ func registerAccessHistory(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the access history of the child "([^"]+)" shows the access by "([^"]+)" flagged as break-glass$`,
+	define(sc, `^the access history of the child "([^"]+)" shows the access by "([^"]+)" flagged as break-glass$`,
 		func(ctx context.Context, alias, name string) error {
 			w := WorldFrom(ctx)
 			c, err := w.Child(alias)

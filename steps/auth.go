@@ -101,7 +101,7 @@ func registerAuth(sc *godog.ScenarioContext) {
 
 // registerAuthentication adds the steps of AUTH-001.
 func registerAuthentication(sc *godog.ScenarioContext) {
-	sc.Step(`^"([^"]+)" reads the child "([^"]+)" presenting `+tokenKindPattern+`$`, func(ctx context.Context, name, alias, kind string) error {
+	define(sc, `^"([^"]+)" reads the child "([^"]+)" presenting `+tokenKindPattern+`$`, func(ctx context.Context, name, alias, kind string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Actor(name)
 		if err != nil {
@@ -114,7 +114,7 @@ func registerAuthentication(sc *godog.ScenarioContext) {
 		_, err = w.presentToken(Request{Method: "GET", Path: "/v1/children/" + c.ID, Purpose: defaultPurposes[actor.Role]}, actor, kind)
 		return err
 	})
-	sc.Step(`^"([^"]+)" tries to create the child "([^"]+)" presenting `+tokenKindPattern+`$`, func(ctx context.Context, name, alias, kind string) error {
+	define(sc, `^"([^"]+)" tries to create the child "([^"]+)" presenting `+tokenKindPattern+`$`, func(ctx context.Context, name, alias, kind string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Actor(name)
 		if err != nil {
@@ -128,7 +128,7 @@ func registerAuthentication(sc *godog.ScenarioContext) {
 		_, err = w.presentToken(Request{Method: "POST", Path: "/v1/children", Body: body}, actor, kind)
 		return err
 	})
-	sc.Step(`^the request is refused as unauthenticated$`, step(func(w *World) error {
+	define(sc, `^the request is refused as unauthenticated$`, step(func(w *World) error {
 		if err := w.ExpectStatus(401); err != nil {
 			return err
 		}
@@ -141,7 +141,7 @@ func registerAuthentication(sc *godog.ScenarioContext) {
 		}
 		return nil
 	}))
-	sc.Step(`^no record of the refused child "([^"]+)" exists$`, func(ctx context.Context, alias string) error {
+	define(sc, `^no record of the refused child "([^"]+)" exists$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		refused, ok := acctNotes(ctx).refused[alias]
 		if !ok {
@@ -339,7 +339,7 @@ var heldRecordAliases = []string{"active record", "shielded record", "archived r
 
 // registerRoleTable adds the steps of AUTH-002.
 func registerRoleTable(sc *godog.ScenarioContext) {
-	sc.Step(`^council (\d{3}) holds an active, a shielded and an archived child record$`, func(ctx context.Context, council string) error {
+	define(sc, `^council (\d{3}) holds an active, a shielded and an archived child record$`, func(ctx context.Context, council string) error {
 		w := WorldFrom(ctx)
 		if _, err := w.CreateChild(heldRecordAliases[0], council, nil); err != nil {
 			return err
@@ -355,7 +355,7 @@ func registerRoleTable(sc *godog.ScenarioContext) {
 		_, err = w.CreateChild(heldRecordAliases[2], council, []fixtures.ChildOption{fixtures.WithDateOfBirth(w.archivedSince(0, 6))})
 		return err
 	})
-	sc.Step(`^`+Subject+` tr(?:y|ies) to `+roleOpPattern+` each of those records and an unknown one$`, func(ctx context.Context, who, op string) error {
+	define(sc, `^`+Subject+` tr(?:y|ies) to `+roleOpPattern+` each of those records and an unknown one$`, func(ctx context.Context, who, op string) error {
 		w := WorldFrom(ctx)
 		n := acctNotes(ctx)
 		actor, err := w.Subject(who)
@@ -387,7 +387,7 @@ func registerRoleTable(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^every attempt is refused with 403 FORBIDDEN$`, func(ctx context.Context) error {
+	define(sc, `^every attempt is refused with 403 FORBIDDEN$`, func(ctx context.Context) error {
 		n := acctNotes(ctx)
 		if len(n.attempts) == 0 {
 			return Configf("no attempts to check")
@@ -416,7 +416,7 @@ func registerRoleTable(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^`+Subject+` is permitted to `+roleOpPattern+` the child "([^"]+)"$`, func(ctx context.Context, who, op, alias string) error {
+	define(sc, `^`+Subject+` is permitted to `+roleOpPattern+` the child "([^"]+)"$`, func(ctx context.Context, who, op, alias string) error {
 		w := WorldFrom(ctx)
 		actor, c, err := w.actorAndChild(who, alias)
 		if err != nil {
@@ -432,7 +432,7 @@ func registerRoleTable(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^`+Subject+` is refused permission to `+roleOpPattern+` the child "([^"]+)"$`, func(ctx context.Context, who, op, alias string) error {
+	define(sc, `^`+Subject+` is refused permission to `+roleOpPattern+` the child "([^"]+)"$`, func(ctx context.Context, who, op, alias string) error {
 		w := WorldFrom(ctx)
 		actor, c, err := w.actorAndChild(who, alias)
 		if err != nil {
@@ -489,7 +489,7 @@ func (w *World) archivedSince(years, months int) string {
 
 // registerArchiveAndBreakGlass adds the steps of AUTH-003 and AUTH-004.
 func registerArchiveAndBreakGlass(sc *godog.ScenarioContext) {
-	sc.Step(`^a child "([^"]+)" known to council (\d{3}) who was archived (\d+) (months?|years?) ago$`,
+	define(sc, `^a child "([^"]+)" known to council (\d{3}) who was archived (\d+) (months?|years?) ago$`,
 		func(ctx context.Context, alias, council string, n int, unit string) error {
 			w := WorldFrom(ctx)
 			dob := w.archivedSince(n, 0)
@@ -499,7 +499,7 @@ func registerArchiveAndBreakGlass(sc *godog.ScenarioContext) {
 			_, err := w.CreateChild(alias, council, []fixtures.ChildOption{fixtures.WithDateOfBirth(dob)})
 			return err
 		})
-	sc.Step(`^the child "([^"]+)" is subject to a child protection plan set by its council$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the child "([^"]+)" is subject to a child protection plan set by its council$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
 		if err != nil {
@@ -508,16 +508,16 @@ func registerArchiveAndBreakGlass(sc *godog.ScenarioContext) {
 		return w.setUpOrFail(Request{Method: "POST", Path: "/v1/children/" + c.ID + "/indicators", Body: protectionPlanBody(w), As: w.systemActor(c.Council)},
 			"set a child protection plan on %q", alias)
 	})
-	sc.Step(`^`+Subject+` reads? the child "([^"]+)" breaking the glass because "([^"]+)"$`, func(ctx context.Context, who, alias, reason string) error {
+	define(sc, `^`+Subject+` reads? the child "([^"]+)" breaking the glass because "([^"]+)"$`, func(ctx context.Context, who, alias, reason string) error {
 		return breakGlassRead(ctx, who, alias, http.Header{"X-Break-Glass-Reason": {reason}})
 	})
-	sc.Step(`^`+Subject+` reads? the child "([^"]+)" breaking the glass without giving a reason$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` reads? the child "([^"]+)" breaking the glass without giving a reason$`, func(ctx context.Context, who, alias string) error {
 		return breakGlassRead(ctx, who, alias, nil)
 	})
-	sc.Step(`^`+Subject+` reads? the child "([^"]+)" breaking the glass with a blank reason$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` reads? the child "([^"]+)" breaking the glass with a blank reason$`, func(ctx context.Context, who, alias string) error {
 		return breakGlassRead(ctx, who, alias, http.Header{"X-Break-Glass-Reason": {"   "}})
 	})
-	sc.Step(`^the response shows the child protection plan$`, step(func(w *World) error {
+	define(sc, `^the response shows the child protection plan$`, step(func(w *World) error {
 		if err := w.ExpectStatus(200); err != nil {
 			return err
 		}

@@ -198,12 +198,12 @@ func (w *World) readAsManagement(alias string) (*Response, error) {
 //	When "Sam" reads the child "Amara" for the purpose "S47_ENQUIRY"
 //	When they read the child "Amara" without a purpose of use
 func registerChildren(sc *godog.ScenarioContext) {
-	sc.Step(`^a child "([^"]+)" (?:known to|recorded by) council (\d{3})$`,
+	define(sc, `^a child "([^"]+)" (?:known to|recorded by) council (\d{3})$`,
 		func(ctx context.Context, alias, council string) error {
 			_, err := WorldFrom(ctx).CreateChild(alias, council, nil)
 			return err
 		})
-	sc.Step(`^a child "([^"]+)" (?:known to|recorded by) council (\d{3}) with:$`,
+	define(sc, `^a child "([^"]+)" (?:known to|recorded by) council (\d{3}) with:$`,
 		func(ctx context.Context, alias, council string, table *godog.Table) error {
 			overrides, err := ParseOverrides(table)
 			if err != nil {
@@ -212,7 +212,7 @@ func registerChildren(sc *godog.ScenarioContext) {
 			_, err = WorldFrom(ctx).CreateChild(alias, council, nil, overrides...)
 			return err
 		})
-	sc.Step(`^`+Subject+` creates? a child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` creates? a child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)
 		if err != nil {
@@ -224,7 +224,7 @@ func registerChildren(sc *godog.ScenarioContext) {
 		_, err = w.CreateChildAs(actor, alias, nil)
 		return err
 	})
-	sc.Step(`^`+Subject+` tr(?:y|ies) to create a child with "([^"]+)" set to (.+)$`,
+	define(sc, `^`+Subject+` tr(?:y|ies) to create a child with "([^"]+)" set to (.+)$`,
 		func(ctx context.Context, who, ptr, literal string) error {
 			w := WorldFrom(ctx)
 			actor, err := w.Subject(who)
@@ -238,14 +238,14 @@ func registerChildren(sc *godog.ScenarioContext) {
 			_, err = w.Send(Request{Method: "POST", Path: "/v1/children", Body: body, As: actor, Invalid: true})
 			return err
 		})
-	sc.Step(`^`+Subject+` reads? the child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` reads? the child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
 		return readChildStep(ctx, who, alias, "", false)
 	})
-	sc.Step(`^`+Subject+` reads? the child "([^"]+)" for the purpose "([A-Z0-9_]+)"$`,
+	define(sc, `^`+Subject+` reads? the child "([^"]+)" for the purpose "([A-Z0-9_]+)"$`,
 		func(ctx context.Context, who, alias, purpose string) error {
 			return readChildStep(ctx, who, alias, purpose, false)
 		})
-	sc.Step(`^`+Subject+` reads? the child "([^"]+)" without a purpose of use$`,
+	define(sc, `^`+Subject+` reads? the child "([^"]+)" without a purpose of use$`,
 		func(ctx context.Context, who, alias string) error {
 			return readChildStep(ctx, who, alias, "", true)
 		})

@@ -100,7 +100,7 @@ func expectConsent(r *Response, s *scenarioRecord, sub, withdrawn string) error 
 //	Then the consent "c" is recorded as withdrawn with effect from 2 days ago
 //	Then "Tom" cannot see the child "Ada"
 func registerConsent(sc *godog.ScenarioContext) {
-	sc.Step(`^a child "([^"]+)" of council (\d{3}) who (?:had their (\d+)(?:st|nd|rd|th) birthday (\d+) days? ago|has their (\d+)(?:st|nd|rd|th) birthday in (\d+) days?)$`,
+	define(sc, `^a child "([^"]+)" of council (\d{3}) who (?:had their (\d+)(?:st|nd|rd|th) birthday (\d+) days? ago|has their (\d+)(?:st|nd|rd|th) birthday in (\d+) days?)$`,
 		func(ctx context.Context, alias, council, agePast, daysAgo, ageNext, daysAhead string) error {
 			w := WorldFrom(ctx)
 			age, days, sign := agePast, daysAgo, -1
@@ -118,7 +118,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 			_, err = w.CreateChild(alias, council, []fixtures.ChildOption{fixtures.WithDateOfBirth(dob)})
 			return err
 		})
-	sc.Step(`^a child "([^"]+)" of council (\d{3}) born `+relDatePattern+`$`, func(ctx context.Context, alias, council, born string) error {
+	define(sc, `^a child "([^"]+)" of council (\d{3}) born `+relDatePattern+`$`, func(ctx context.Context, alias, council, born string) error {
 		w := WorldFrom(ctx)
 		dob, err := w.relDate(born)
 		if err != nil {
@@ -162,12 +162,12 @@ func registerConsent(sc *godog.ScenarioContext) {
 		}
 		return nil
 	}
-	sc.Step(record+`$`, func(ctx context.Context, who, verb, scope, name, alias, giver, givenOn, age string) error {
+	define(sc, record+`$`, func(ctx context.Context, who, verb, scope, name, alias, giver, givenOn, age string) error {
 		return recordStep(ctx, who, verb, scope, name, alias, giver, givenOn, age, nil)
 	})
-	sc.Step(record+` with:$`, recordStep)
+	define(sc, record+` with:$`, recordStep)
 
-	sc.Step(`^`+Subject+` (withdraws?|has withdrawn|have withdrawn|tries to withdraw|try to withdraw) the consent "([^"]+)"(?: again)?(?: with effect from `+relDatePattern+`)?$`,
+	define(sc, `^`+Subject+` (withdraws?|has withdrawn|have withdrawn|tries to withdraw|try to withdraw) the consent "([^"]+)"(?: again)?(?: with effect from `+relDatePattern+`)?$`,
 		func(ctx context.Context, who, verb, name, on string) error {
 			w := WorldFrom(ctx)
 			actor, s, err := w.subjectAndRecord(ctx, who, "consent", name)
@@ -196,7 +196,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 			}
 			return nil
 		})
-	sc.Step(`^`+Subject+` reads? the consent "([^"]+)"$`, func(ctx context.Context, who, name string) error {
+	define(sc, `^`+Subject+` reads? the consent "([^"]+)"$`, func(ctx context.Context, who, name string) error {
 		w := WorldFrom(ctx)
 		actor, s, err := w.subjectAndRecord(ctx, who, "consent", name)
 		if err != nil {
@@ -205,7 +205,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 		_, err = w.Send(Request{Method: "GET", Path: "/v1/consents/" + s.ID, As: actor})
 		return err
 	})
-	sc.Step(`^`+Subject+` tr(?:y|ies) to (PATCH|PUT|DELETE) the consent "([^"]+)"$`, func(ctx context.Context, who, method, name string) error {
+	define(sc, `^`+Subject+` tr(?:y|ies) to (PATCH|PUT|DELETE) the consent "([^"]+)"$`, func(ctx context.Context, who, method, name string) error {
 		w := WorldFrom(ctx)
 		actor, s, err := w.subjectAndRecord(ctx, who, "consent", name)
 		if err != nil {
@@ -229,7 +229,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 		return err
 	})
 
-	sc.Step(`^the response shows the consent "([^"]+)" as recorded by "([^"]+)"$`, func(ctx context.Context, name, recorder string) error {
+	define(sc, `^the response shows the consent "([^"]+)" as recorded by "([^"]+)"$`, func(ctx context.Context, name, recorder string) error {
 		w := WorldFrom(ctx)
 		s, err := scenarioRecordsOf(ctx).get("consent", name)
 		if err != nil {
@@ -248,7 +248,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 		}
 		return expectConsent(r, s, a.Sub, "")
 	})
-	sc.Step(`^if the consent "([^"]+)" was recorded, it names "([^"]+)" as its recorder$`, func(ctx context.Context, name, recorder string) error {
+	define(sc, `^if the consent "([^"]+)" was recorded, it names "([^"]+)" as its recorder$`, func(ctx context.Context, name, recorder string) error {
 		w := WorldFrom(ctx)
 		a, err := w.Actor(recorder)
 		if err != nil {
@@ -275,7 +275,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the change to the consent is refused$`, step(func(w *World) error {
+	define(sc, `^the change to the consent is refused$`, step(func(w *World) error {
 		r, err := w.Response()
 		if err != nil {
 			return err
@@ -285,7 +285,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 		}
 		return nil
 	}))
-	sc.Step(`^the consent "([^"]+)" is unchanged$`, func(ctx context.Context, name string) error {
+	define(sc, `^the consent "([^"]+)" is unchanged$`, func(ctx context.Context, name string) error {
 		w := WorldFrom(ctx)
 		s, err := scenarioRecordsOf(ctx).get("consent", name)
 		if err != nil {
@@ -298,7 +298,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 		withdrawn, _ := s.Response["withdrawnOn"].(string)
 		return expectConsent(r, s, s.Actor.Sub, withdrawn)
 	})
-	sc.Step(`^the consent "([^"]+)" is recorded as withdrawn with effect from `+relDatePattern+`$`, func(ctx context.Context, name, on string) error {
+	define(sc, `^the consent "([^"]+)" is recorded as withdrawn with effect from `+relDatePattern+`$`, func(ctx context.Context, name, on string) error {
 		w := WorldFrom(ctx)
 		s, err := scenarioRecordsOf(ctx).get("consent", name)
 		if err != nil {
@@ -314,7 +314,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 		}
 		return expectConsent(r, s, s.Actor.Sub, date)
 	})
-	sc.Step(`^"([^"]+)" cannot see the child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^"([^"]+)" cannot see the child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Actor(who)
 		if err != nil {

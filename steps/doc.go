@@ -10,7 +10,7 @@
 // scenarios run concurrently.
 //
 //	func registerSearch(sc *godog.ScenarioContext) {
-//		sc.Step(`^`+Subject+` searche?s? by NHS number for the child "([^"]+)"$`, searchByNHS)
+//		define(sc, `^`+Subject+` searche?s? by NHS number for the child "([^"]+)"$`, searchByNHS)
 //	}
 //
 //	func searchByNHS(ctx context.Context, who, alias string) error {

@@ -167,7 +167,7 @@ func registerErrors(sc *godog.ScenarioContext) {
 
 // registerProblemChecks adds the steps of ERR-001.
 func registerProblemChecks(sc *godog.ScenarioContext) {
-	sc.Step(`^a request that `+errorCasePattern+` is sent about the child "([^"]+)"$`, func(ctx context.Context, kind, alias string) error {
+	define(sc, `^a request that `+errorCasePattern+` is sent about the child "([^"]+)"$`, func(ctx context.Context, kind, alias string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
 		if err != nil {
@@ -181,7 +181,7 @@ func registerProblemChecks(sc *godog.ScenarioContext) {
 		_, err = w.Send(req)
 		return err
 	})
-	sc.Step(`^the answer is a problem document with a registered code and its registered status$`, func(ctx context.Context) error {
+	define(sc, `^the answer is a problem document with a registered code and its registered status$`, func(ctx context.Context) error {
 		w := WorldFrom(ctx)
 		r, err := w.Response()
 		if err != nil {
@@ -220,7 +220,7 @@ func registerProblemChecks(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the problem carries the request's correlation id$`, step(func(w *World) error {
+	define(sc, `^the problem carries the request's correlation id$`, step(func(w *World) error {
 		r, err := w.Response()
 		if err != nil {
 			return err
@@ -234,7 +234,7 @@ func registerProblemChecks(sc *godog.ScenarioContext) {
 		}
 		return nil
 	}))
-	sc.Step(`^the problem holds none of the child's personal data and no stack trace$`, func(ctx context.Context) error {
+	define(sc, `^the problem holds none of the child's personal data and no stack trace$`, func(ctx context.Context) error {
 		w := WorldFrom(ctx)
 		r, err := w.Response()
 		if err != nil {
@@ -267,7 +267,7 @@ func registerProblemChecks(sc *godog.ScenarioContext) {
 
 // registerFieldErrors adds the steps of ERR-002 and ERR-003.
 func registerFieldErrors(sc *godog.ScenarioContext) {
-	sc.Step(`^`+Subject+` tr(?:y|ies) to create the child "([^"]+)" with:$`, func(ctx context.Context, who, alias string, table *godog.Table) error {
+	define(sc, `^`+Subject+` tr(?:y|ies) to create the child "([^"]+)" with:$`, func(ctx context.Context, who, alias string, table *godog.Table) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)
 		if err != nil {
@@ -288,7 +288,7 @@ func registerFieldErrors(sc *godog.ScenarioContext) {
 		_, err = w.Send(Request{Method: "POST", Path: "/v1/children", Body: body, As: actor, Invalid: true})
 		return err
 	})
-	sc.Step(`^the problem lists a field error at each of these pointers:$`, func(ctx context.Context, table *godog.Table) error {
+	define(sc, `^the problem lists a field error at each of these pointers:$`, func(ctx context.Context, table *godog.Table) error {
 		p, err := WorldFrom(ctx).latestProblem()
 		if err != nil {
 			return err
@@ -309,7 +309,7 @@ func registerFieldErrors(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the problem's field error at "([^"]*)" has the code "([A-Z_]+)"$`, func(ctx context.Context, ptr, code string) error {
+	define(sc, `^the problem's field error at "([^"]*)" has the code "([A-Z_]+)"$`, func(ctx context.Context, ptr, code string) error {
 		p, err := WorldFrom(ctx).latestProblem()
 		if err != nil {
 			return err
@@ -324,7 +324,7 @@ func registerFieldErrors(sc *godog.ScenarioContext) {
 		}
 		return Failf("/errors", "a field error at "+ptr, absent, "the problem does not report the field")
 	})
-	sc.Step(`^no record of the child "([^"]+)" was created$`, func(ctx context.Context, alias string) error {
+	define(sc, `^no record of the child "([^"]+)" was created$`, func(ctx context.Context, alias string) error {
 		refused, ok := acctNotes(ctx).refused[alias]
 		if !ok {
 			return Configf("no refused create of %q in this scenario", alias)
@@ -335,7 +335,7 @@ func registerFieldErrors(sc *godog.ScenarioContext) {
 
 // registerOverload adds the steps of ERR-004 about load.
 func registerOverload(sc *godog.ScenarioContext) {
-	sc.Step(`^`+Subject+` reads? the child "([^"]+)" (\d+) times at once$`, func(ctx context.Context, who, alias string, count int) error {
+	define(sc, `^`+Subject+` reads? the child "([^"]+)" (\d+) times at once$`, func(ctx context.Context, who, alias string, count int) error {
 		w := WorldFrom(ctx)
 		actor, c, err := w.subjectAndChild(who, alias)
 		if err != nil {
@@ -349,7 +349,7 @@ func registerOverload(sc *godog.ScenarioContext) {
 		acctNotes(ctx).burst = answers
 		return err
 	})
-	sc.Step(`^every answer is a success, or a 429 or 503 with a valid Retry-After$`, func(ctx context.Context) error {
+	define(sc, `^every answer is a success, or a 429 or 503 with a valid Retry-After$`, func(ctx context.Context) error {
 		answers := acctNotes(ctx).burst
 		if len(answers) == 0 {
 			return Configf("no burst of requests to check")
@@ -398,7 +398,7 @@ func checkRetryAfter(r *Response) error {
 
 // registerIdempotency adds the steps of ERR-004 about retried creates.
 func registerIdempotency(sc *godog.ScenarioContext) {
-	sc.Step(`^`+Subject+` creates? the child "([^"]+)" with an Idempotency-Key$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` creates? the child "([^"]+)" with an Idempotency-Key$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)
 		if err != nil {
@@ -421,7 +421,7 @@ func registerIdempotency(sc *godog.ScenarioContext) {
 		n.idem.answers = append(n.idem.answers, r)
 		return nil
 	})
-	sc.Step(`^`+Subject+` sends? the same create again(?: (\d+) times at once)? with the same Idempotency-Key$`, func(ctx context.Context, who, times string) error {
+	define(sc, `^`+Subject+` sends? the same create again(?: (\d+) times at once)? with the same Idempotency-Key$`, func(ctx context.Context, who, times string) error {
 		w := WorldFrom(ctx)
 		actor, n, err := w.subjectAndIdemCreate(ctx, who)
 		if err != nil {
@@ -439,7 +439,7 @@ func registerIdempotency(sc *godog.ScenarioContext) {
 		n.idem.answers = append(n.idem.answers, answers...)
 		return err
 	})
-	sc.Step(`^`+Subject+` sends? a different child with the same Idempotency-Key$`, func(ctx context.Context, who string) error {
+	define(sc, `^`+Subject+` sends? a different child with the same Idempotency-Key$`, func(ctx context.Context, who string) error {
 		w := WorldFrom(ctx)
 		actor, n, err := w.subjectAndIdemCreate(ctx, who)
 		if err != nil {
@@ -452,7 +452,7 @@ func registerIdempotency(sc *godog.ScenarioContext) {
 		_, err = w.Send(Request{Method: "POST", Path: "/v1/children", Body: body, As: actor, Header: http.Header{"Idempotency-Key": {n.idem.key}}})
 		return err
 	})
-	sc.Step(`^every successful answer to the create names the same child$`, func(ctx context.Context) error {
+	define(sc, `^every successful answer to the create names the same child$`, func(ctx context.Context) error {
 		n := acctNotes(ctx)
 		if n.idem == nil || len(n.idem.answers) == 0 {
 			return Configf("no create with an Idempotency-Key yet")
@@ -478,7 +478,7 @@ func registerIdempotency(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the repeated create answered exactly as the first$`, func(ctx context.Context) error {
+	define(sc, `^the repeated create answered exactly as the first$`, func(ctx context.Context) error {
 		n := acctNotes(ctx)
 		if n.idem == nil || len(n.idem.answers) < 2 {
 			return Configf("no repeated create with an Idempotency-Key yet")
@@ -496,7 +496,7 @@ func registerIdempotency(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^exactly one record of that child exists$`, func(ctx context.Context) error {
+	define(sc, `^exactly one record of that child exists$`, func(ctx context.Context) error {
 		w := WorldFrom(ctx)
 		n := acctNotes(ctx)
 		if n.idem == nil {

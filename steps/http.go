@@ -10,45 +10,45 @@ import (
 // registerHTTP adds the generic steps that send any request and check any response.
 func registerHTTP(sc *godog.ScenarioContext) {
 	const method = `(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)`
-	sc.Step(`^`+Subject+` sends? an? `+method+` request to "([^"]*)"$`,
+	define(sc, `^`+Subject+` sends? an? `+method+` request to "([^"]*)"$`,
 		func(ctx context.Context, who, m, path string) error {
 			return sendStep(ctx, who, m, path, nil, false)
 		})
-	sc.Step(`^`+Subject+` sends? an? `+method+` request to "([^"]*)" with body:$`,
+	define(sc, `^`+Subject+` sends? an? `+method+` request to "([^"]*)" with body:$`,
 		func(ctx context.Context, who, m, path string, body *godog.DocString) error {
 			return sendStep(ctx, who, m, path, body, false)
 		})
-	sc.Step(`^`+Subject+` sends? a deliberately invalid `+method+` request to "([^"]*)" with body:$`,
+	define(sc, `^`+Subject+` sends? a deliberately invalid `+method+` request to "([^"]*)" with body:$`,
 		func(ctx context.Context, who, m, path string, body *godog.DocString) error {
 			return sendStep(ctx, who, m, path, body, true)
 		})
 
-	sc.Step(`^the response status is (\d{3})$`, func(ctx context.Context, status string) error {
+	define(sc, `^the response status is (\d{3})$`, func(ctx context.Context, status string) error {
 		n, _ := strconv.Atoi(status)
 		return WorldFrom(ctx).ExpectStatus(n)
 	})
-	sc.Step(`^the response is a problem with code "([A-Z0-9_]+)"$`, func(ctx context.Context, code string) error {
+	define(sc, `^the response is a problem with code "([A-Z0-9_]+)"$`, func(ctx context.Context, code string) error {
 		return WorldFrom(ctx).ExpectProblem(code)
 	})
-	sc.Step(`^the response header "([^"]+)" matches the record version$`, func(ctx context.Context, name string) error {
+	define(sc, `^the response header "([^"]+)" matches the record version$`, func(ctx context.Context, name string) error {
 		return WorldFrom(ctx).ExpectETagMatchesVersion(name)
 	})
-	sc.Step(`^the response header "([^"]+)" is "([^"]*)"$`, func(ctx context.Context, name, want string) error {
+	define(sc, `^the response header "([^"]+)" is "([^"]*)"$`, func(ctx context.Context, name, want string) error {
 		return WorldFrom(ctx).ExpectHeader(name, want)
 	})
-	sc.Step(`^the response header "([^"]+)" is present$`, func(ctx context.Context, name string) error {
+	define(sc, `^the response header "([^"]+)" is present$`, func(ctx context.Context, name string) error {
 		return WorldFrom(ctx).ExpectHeaderPresent(name)
 	})
-	sc.Step(`^the response body has no field "([^"]+)"$`, func(ctx context.Context, field string) error {
+	define(sc, `^the response body has no field "([^"]+)"$`, func(ctx context.Context, field string) error {
 		return WorldFrom(ctx).ExpectNoField(fieldPointer(field))
 	})
-	sc.Step(`^the response body has a field "([^"]+)"$`, func(ctx context.Context, field string) error {
+	define(sc, `^the response body has a field "([^"]+)"$`, func(ctx context.Context, field string) error {
 		return WorldFrom(ctx).ExpectFieldPresent(fieldPointer(field))
 	})
-	sc.Step(`^the response field "([^"]+)" is (.+)$`, func(ctx context.Context, field, literal string) error {
+	define(sc, `^the response field "([^"]+)" is (.+)$`, func(ctx context.Context, field, literal string) error {
 		return WorldFrom(ctx).ExpectField(fieldPointer(field), ParseLiteral(literal))
 	})
-	sc.Step(`^no field named "([^"]+)" appears anywhere in the response body$`, func(ctx context.Context, name string) error {
+	define(sc, `^no field named "([^"]+)" appears anywhere in the response body$`, func(ctx context.Context, name string) error {
 		return WorldFrom(ctx).ExpectNoMemberAnywhere(name)
 	})
 }

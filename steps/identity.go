@@ -314,29 +314,29 @@ func registerIdentity(sc *godog.ScenarioContext) {
 // registerIdentifierChecks adds the steps of ID-001 and ID-002, and the checks of refused
 // creates that other requirements share.
 func registerIdentifierChecks(sc *godog.ScenarioContext) {
-	sc.Step(`^`+Subject+` creates? a child "([^"]+)" whose NHS number is written with spaces$`,
+	define(sc, `^`+Subject+` creates? a child "([^"]+)" whose NHS number is written with spaces$`,
 		func(ctx context.Context, who, alias string) error {
 			return createWithIdentifier(ctx, who, alias, "NHS_NUMBER", func(w *World, nhs string) (string, bool) {
 				return nhs[:3] + " " + nhs[3:6] + " " + nhs[6:], true
 			})
 		})
-	sc.Step(`^`+Subject+` creates? a child "([^"]+)" whose NHS number has the check digit 0$`,
+	define(sc, `^`+Subject+` creates? a child "([^"]+)" whose NHS number has the check digit 0$`,
 		func(ctx context.Context, who, alias string) error {
 			return createWithIdentifier(ctx, who, alias, "NHS_NUMBER", func(w *World, _ string) (string, bool) {
 				return w.nhsWithCheckDigitZero(alias), true
 			})
 		})
-	sc.Step(`^`+Subject+` creates? a child "([^"]+)" with the unverified UPN "([^"]+)"$`,
+	define(sc, `^`+Subject+` creates? a child "([^"]+)" with the unverified UPN "([^"]+)"$`,
 		func(ctx context.Context, who, alias, upn string) error {
 			return createWithIdentifier(ctx, who, alias, "UPN", func(*World, string) (string, bool) { return upn, false })
 		})
-	sc.Step(`^`+Subject+` creates? a child "([^"]+)" with a (temporary )?UPN issued by council (\d{3})$`,
+	define(sc, `^`+Subject+` creates? a child "([^"]+)" with a (temporary )?UPN issued by council (\d{3})$`,
 		func(ctx context.Context, who, alias, temporary, council string) error {
 			return createWithIdentifier(ctx, who, alias, "UPN", func(w *World, _ string) (string, bool) {
 				return w.upnIssuedBy(alias, council, temporary != ""), true
 			})
 		})
-	sc.Step(`^`+Subject+` tr(?:y|ies) to create a child "([^"]+)" with the (NHS number|UPN) "([^"]*)"$`,
+	define(sc, `^`+Subject+` tr(?:y|ies) to create a child "([^"]+)" with the (NHS number|UPN) "([^"]*)"$`,
 		func(ctx context.Context, who, alias, system, value string) error {
 			w := WorldFrom(ctx)
 			sys := identifierSystems[system]
@@ -353,18 +353,18 @@ func registerIdentifierChecks(sc *godog.ScenarioContext) {
 			}
 			return tryCreate(ctx, who, alias, body)
 		})
-	sc.Step(`^the problem flags the (NHS number|UPN|responsible council|date of birth)(?: with "([A-Z_]+)")?$`,
+	define(sc, `^the problem flags the (NHS number|UPN|responsible council|date of birth)(?: with "([A-Z_]+)")?$`,
 		func(ctx context.Context, field, code string) error {
 			return WorldFrom(ctx).expectFieldError(field, code)
 		})
-	sc.Step(`^no child "([^"]+)" was created$`, func(ctx context.Context, alias string) error {
+	define(sc, `^no child "([^"]+)" was created$`, func(ctx context.Context, alias string) error {
 		st, err := lookupFrom(ctx)
 		if err != nil {
 			return err
 		}
 		return WorldFrom(ctx).expectNotCreated(st, alias)
 	})
-	sc.Step(`^the record of "([^"]+)" holds its (NHS number|UPN) as sent, without spaces and in capitals$`,
+	define(sc, `^the record of "([^"]+)" holds its (NHS number|UPN) as sent, without spaces and in capitals$`,
 		func(ctx context.Context, alias, system string) error {
 			return WorldFrom(ctx).expectStoredIdentifier(alias, identifierSystems[system])
 		})
@@ -544,7 +544,7 @@ func (w *World) expectStoredIdentifier(alias, system string) error {
 
 // registerCouncilChecks adds the steps of ID-003: council codes from the reference list.
 func registerCouncilChecks(sc *godog.ScenarioContext) {
-	sc.Step(`^`+Subject+` creates? a child "([^"]+)" for council (\d{3})$`, func(ctx context.Context, who, alias, council string) error {
+	define(sc, `^`+Subject+` creates? a child "([^"]+)" for council (\d{3})$`, func(ctx context.Context, who, alias, council string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)
 		if err != nil {
@@ -560,7 +560,7 @@ func registerCouncilChecks(sc *godog.ScenarioContext) {
 		_, err = w.sendCreate(actor, alias, body, false)
 		return err
 	})
-	sc.Step(`^`+Subject+` tr(?:y|ies) to create a child "([^"]+)" for council (\d{3})$`, func(ctx context.Context, who, alias, council string) error {
+	define(sc, `^`+Subject+` tr(?:y|ies) to create a child "([^"]+)" for council (\d{3})$`, func(ctx context.Context, who, alias, council string) error {
 		w := WorldFrom(ctx)
 		body, err := w.ChildBody([]fixtures.ChildOption{fixtures.WithCouncil(council)})
 		if err != nil {
@@ -574,7 +574,7 @@ func registerCouncilChecks(sc *godog.ScenarioContext) {
 		}
 		return tryCreate(ctx, who, alias, body)
 	})
-	sc.Step(`^the problem names the successor councils? ((?:\d{3})(?:(?:, | and )\d{3})*)$`, func(ctx context.Context, list string) error {
+	define(sc, `^the problem names the successor councils? ((?:\d{3})(?:(?:, | and )\d{3})*)$`, func(ctx context.Context, list string) error {
 		w := WorldFrom(ctx)
 		r, err := w.Response()
 		if err != nil {
@@ -589,7 +589,7 @@ func registerCouncilChecks(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the record of "([^"]+)" names council (\d{3}) as responsible$`, func(ctx context.Context, alias, council string) error {
+	define(sc, `^the record of "([^"]+)" names council (\d{3}) as responsible$`, func(ctx context.Context, alias, council string) error {
 		w := WorldFrom(ctx)
 		rec, err := w.responsibleRecord(alias)
 		if err != nil {
@@ -601,7 +601,7 @@ func registerCouncilChecks(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^`+Subject+` lists? the councils$`, func(ctx context.Context, who string) error {
+	define(sc, `^`+Subject+` lists? the councils$`, func(ctx context.Context, who string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)
 		if err != nil {
@@ -610,7 +610,7 @@ func registerCouncilChecks(sc *godog.ScenarioContext) {
 		_, err = w.Send(Request{Method: "GET", Path: "/v1/reference/local-authorities", As: actor})
 		return err
 	})
-	sc.Step(`^council (\d{3}) is listed as terminated with the successors ((?:\d{3})(?:(?:, | and )\d{3})*)$`,
+	define(sc, `^council (\d{3}) is listed as terminated with the successors ((?:\d{3})(?:(?:, | and )\d{3})*)$`,
 		func(ctx context.Context, council, list string) error {
 			w := WorldFrom(ctx)
 			la, base, err := w.listedCouncil(council)
@@ -628,7 +628,7 @@ func registerCouncilChecks(sc *godog.ScenarioContext) {
 			}
 			return nil
 		})
-	sc.Step(`^council (\d{3}) is listed as live$`, func(ctx context.Context, council string) error {
+	define(sc, `^council (\d{3}) is listed as live$`, func(ctx context.Context, council string) error {
 		la, base, err := WorldFrom(ctx).listedCouncil(council)
 		if err != nil {
 			return err
@@ -661,7 +661,7 @@ func (w *World) listedCouncil(council string) (map[string]any, string, error) {
 
 // registerChildIDs adds the steps of ID-004: opaque, immutable, never-reused child ids.
 func registerChildIDs(sc *godog.ScenarioContext) {
-	sc.Step(`^the children `+aliasList+` have different ids$`, func(ctx context.Context, list string) error {
+	define(sc, `^the children `+aliasList+` have different ids$`, func(ctx context.Context, list string) error {
 		w := WorldFrom(ctx)
 		seen := map[string]string{}
 		for _, alias := range parseAliases(list) {
@@ -676,7 +676,7 @@ func registerChildIDs(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the ids of `+aliasList+` encode no council, date of birth, identifier, name or sequence$`, func(ctx context.Context, list string) error {
+	define(sc, `^the ids of `+aliasList+` encode no council, date of birth, identifier, name or sequence$`, func(ctx context.Context, list string) error {
 		w := WorldFrom(ctx)
 		var kids []*Child
 		for _, alias := range parseAliases(list) {
@@ -688,7 +688,7 @@ func registerChildIDs(sc *godog.ScenarioContext) {
 		}
 		return checkOpaqueIDs(kids)
 	})
-	sc.Step(`^`+Subject+` renames? the child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` renames? the child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
 		if err != nil {
@@ -701,11 +701,11 @@ func registerChildIDs(sc *godog.ScenarioContext) {
 		}
 		return w.patchChildUnderIfMatch(ctx, who, alias, map[string]any{"name": renamed}, false)
 	})
-	sc.Step(`^`+Subject+` tr(?:y|ies) to change the id of the child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` tr(?:y|ies) to change the id of the child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
 		return w.patchChildUnderIfMatch(ctx, who, alias, map[string]any{"id": w.pseudoID("new id of " + alias)}, true)
 	})
-	sc.Step(`^the response is the record of the child "([^"]+)"$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the response is the record of the child "([^"]+)"$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
 		if err != nil {
@@ -713,7 +713,7 @@ func registerChildIDs(sc *godog.ScenarioContext) {
 		}
 		return w.ExpectField("/id", c.ID)
 	})
-	sc.Step(`^no record answers to the id tried for "([^"]+)"$`, func(ctx context.Context, alias string) error {
+	define(sc, `^no record answers to the id tried for "([^"]+)"$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
 		if err != nil {
@@ -876,7 +876,7 @@ func isASCIIDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // registerDuplicates adds the steps of ID-005: duplicate candidates on create.
 func registerDuplicates(sc *godog.ScenarioContext) {
-	sc.Step(`^`+Subject+` (creates?|tr(?:y|ies) to create) another child "([^"]+)" with the (verified|unverified) (NHS number|UPN) of "([^"]+)"(?: as it is stored|( written with spaces))?$`,
+	define(sc, `^`+Subject+` (creates?|tr(?:y|ies) to create) another child "([^"]+)" with the (verified|unverified) (NHS number|UPN) of "([^"]+)"(?: as it is stored|( written with spaces))?$`,
 		func(ctx context.Context, who, verb, alias, verified, system, of, spaced string) error {
 			w := WorldFrom(ctx)
 			first, err := w.Child(of)
@@ -915,7 +915,7 @@ func registerDuplicates(sc *godog.ScenarioContext) {
 			_, err = w.sendCreate(actor, alias, body, false)
 			return err
 		})
-	sc.Step(`^the problem names "([^"]+)" as the existing record$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the problem names "([^"]+)" as the existing record$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
 		if err != nil {
@@ -923,7 +923,7 @@ func registerDuplicates(sc *godog.ScenarioContext) {
 		}
 		return w.ExpectField("/existingId", c.ID)
 	})
-	sc.Step(`^"([^"]+)" and "([^"]+)" are different records$`, func(ctx context.Context, a, b string) error {
+	define(sc, `^"([^"]+)" and "([^"]+)" are different records$`, func(ctx context.Context, a, b string) error {
 		w := WorldFrom(ctx)
 		ca, err := w.Child(a)
 		if err != nil {
@@ -942,7 +942,7 @@ func registerDuplicates(sc *godog.ScenarioContext) {
 
 // registerMerges adds the steps of ID-006: merging two records of one child.
 func registerMerges(sc *godog.ScenarioContext) {
-	sc.Step(`^the child "([^"]+)" has an? ([A-Z_]+) involvement on record$`, func(ctx context.Context, alias, service string) error {
+	define(sc, `^the child "([^"]+)" has an? ([A-Z_]+) involvement on record$`, func(ctx context.Context, alias, service string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
 		if err != nil {
@@ -957,7 +957,7 @@ func registerMerges(sc *godog.ScenarioContext) {
 		st.involvements[alias+" "+service] = body
 		return w.setUpAsCouncil(c, "/v1/children/"+c.ID+"/involvements", body, 201, "involvement", alias+" "+service)
 	})
-	sc.Step(`^the child "([^"]+)" has an? ([A-Z_]+) indicator on record$`, func(ctx context.Context, alias, kind string) error {
+	define(sc, `^the child "([^"]+)" has an? ([A-Z_]+) indicator on record$`, func(ctx context.Context, alias, kind string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
 		if err != nil {
@@ -976,7 +976,7 @@ func registerMerges(sc *godog.ScenarioContext) {
 		}
 		return w.setUpAsCouncil(c, "/v1/children/"+c.ID+"/indicators", body, 201, "indicator", alias+" "+kind)
 	})
-	sc.Step(`^the child "([^"]+)" is shielded by its council$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the child "([^"]+)" is shielded by its council$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
 		if err != nil {
@@ -985,7 +985,7 @@ func registerMerges(sc *godog.ScenarioContext) {
 		body := map[string]any{"reasonCode": "DOMESTIC_ABUSE", "reviewDue": w.harnessToday().AddDate(0, 6, 0).Format(time.DateOnly)}
 		return w.setUpAsCouncil(c, "/v1/children/"+c.ID+"/shield", body, 200, "", "")
 	})
-	sc.Step(`^`+Subject+` (?:merges?|tr(?:y|ies) to merge) the child "([^"]+)" into the child "([^"]+)"$`,
+	define(sc, `^`+Subject+` (?:merges?|tr(?:y|ies) to merge) the child "([^"]+)" into the child "([^"]+)"$`,
 		func(ctx context.Context, who, merged, survivor string) error {
 			w := WorldFrom(ctx)
 			actor, err := w.Subject(who)
@@ -1003,7 +1003,7 @@ func registerMerges(sc *godog.ScenarioContext) {
 			_, err = w.Send(Request{Method: "POST", Path: "/v1/children/" + s.ID + "/merge", Body: map[string]any{"mergedId": m.ID}, As: actor})
 			return err
 		})
-	sc.Step(`^the record of "([^"]+)" holds the identifiers of `+aliasList+`$`, func(ctx context.Context, alias, list string) error {
+	define(sc, `^the record of "([^"]+)" holds the identifiers of `+aliasList+`$`, func(ctx context.Context, alias, list string) error {
 		w := WorldFrom(ctx)
 		rec, err := w.responsibleRecord(alias)
 		if err != nil {
@@ -1033,7 +1033,7 @@ func registerMerges(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the record of "([^"]+)" holds the former names of `+aliasList+`$`, func(ctx context.Context, alias, list string) error {
+	define(sc, `^the record of "([^"]+)" holds the former names of `+aliasList+`$`, func(ctx context.Context, alias, list string) error {
 		w := WorldFrom(ctx)
 		rec, err := w.responsibleRecord(alias)
 		if err != nil {
@@ -1059,7 +1059,7 @@ func registerMerges(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the record of "([^"]+)" holds the ((?:[A-Z_]+)(?:(?:, | and )[A-Z_]+)*) involvements$`, func(ctx context.Context, alias, list string) error {
+	define(sc, `^the record of "([^"]+)" holds the ((?:[A-Z_]+)(?:(?:, | and )[A-Z_]+)*) involvements$`, func(ctx context.Context, alias, list string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
 		if err != nil {
@@ -1075,7 +1075,7 @@ func registerMerges(sc *godog.ScenarioContext) {
 		v, _ := r.At("/involvements")
 		return holdsCodes(v, "serviceType", "/involvements", list, "involvement")
 	})
-	sc.Step(`^the record of "([^"]+)" holds the ((?:[A-Z_]+)(?:(?:, | and )[A-Z_]+)*) indicators$`, func(ctx context.Context, alias, list string) error {
+	define(sc, `^the record of "([^"]+)" holds the ((?:[A-Z_]+)(?:(?:, | and )[A-Z_]+)*) indicators$`, func(ctx context.Context, alias, list string) error {
 		w := WorldFrom(ctx)
 		rec, err := w.responsibleRecord(alias)
 		if err != nil {
@@ -1083,7 +1083,7 @@ func registerMerges(sc *godog.ScenarioContext) {
 		}
 		return holdsCodes(rec["indicators"], "type", "/indicators", list, "indicator")
 	})
-	sc.Step(`^the record of "([^"]+)" reads as MERGED into "([^"]+)"$`, func(ctx context.Context, alias, survivor string) error {
+	define(sc, `^the record of "([^"]+)" reads as MERGED into "([^"]+)"$`, func(ctx context.Context, alias, survivor string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
 		if err != nil {
@@ -1101,14 +1101,14 @@ func registerMerges(sc *godog.ScenarioContext) {
 		}
 		return w.ExpectField("/mergedInto", s.ID)
 	})
-	sc.Step(`^the record of "([^"]+)" is shielded$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the record of "([^"]+)" is shielded$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		if _, err := w.responsibleRecord(alias); err != nil {
 			return err
 		}
 		return w.ExpectField("/shielding/shielded", true)
 	})
-	sc.Step(`^the record of "([^"]+)" is still active and not merged$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the record of "([^"]+)" is still active and not merged$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		if _, err := w.responsibleRecord(alias); err != nil {
 			return err
@@ -1174,7 +1174,7 @@ func sameFoldedName(a, b any) bool {
 
 // registerSupersession adds the steps of ID-007: a superseded NHS number.
 func registerSupersession(sc *godog.ScenarioContext) {
-	sc.Step(`^`+Subject+` replaces? the NHS number of the child "([^"]+)", marking the old one SUPERSEDED$`,
+	define(sc, `^`+Subject+` replaces? the NHS number of the child "([^"]+)", marking the old one SUPERSEDED$`,
 		func(ctx context.Context, who, alias string) error {
 			w := WorldFrom(ctx)
 			c, err := w.Child(alias)
@@ -1198,7 +1198,7 @@ func registerSupersession(sc *godog.ScenarioContext) {
 			ids = append(ids, map[string]any{"system": "NHS_NUMBER", "value": fresh, "status": "CURRENT", "verified": true})
 			return w.patchChildUnderIfMatch(ctx, who, alias, map[string]any{"identifiers": ids}, false)
 		})
-	sc.Step(`^the result for "([^"]+)" shows its (old|new) NHS number as (SUPERSEDED|CURRENT)$`,
+	define(sc, `^the result for "([^"]+)" shows its (old|new) NHS number as (SUPERSEDED|CURRENT)$`,
 		func(ctx context.Context, alias, which, status string) error {
 			w := WorldFrom(ctx)
 			value, rec, base, err := w.nhsOfRecord(alias, which)
@@ -1224,7 +1224,7 @@ func registerSupersession(sc *godog.ScenarioContext) {
 			return Failf(base+"/identifiers", fmt.Sprintf("the %s NHS number, %s", which, status), renderOr(rec["identifiers"], rec["identifiers"] != nil),
 				"the record does not show the %s NHS number", which)
 		})
-	sc.Step(`^the result for "([^"]+)" shows its new NHS number as the only current one$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the result for "([^"]+)" shows its new NHS number as the only current one$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		value, rec, base, err := w.nhsOfRecord(alias, "new")
 		if err != nil {

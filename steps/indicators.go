@@ -126,12 +126,12 @@ func registerIndicators(sc *godog.ScenarioContext) {
 		}
 		return nil
 	}
-	sc.Step(set+`$`, func(ctx context.Context, who, verb, typ, name, alias, inv, start string) error {
+	define(sc, set+`$`, func(ctx context.Context, who, verb, typ, name, alias, inv, start string) error {
 		return setStep(ctx, who, verb, typ, name, alias, inv, start, nil)
 	})
-	sc.Step(set+` with:$`, setStep)
+	define(sc, set+` with:$`, setStep)
 
-	sc.Step(`^`+Subject+` links? the indicator "([^"]+)" to the child "([^"]+)"$`, func(ctx context.Context, who, name, child string) error {
+	define(sc, `^`+Subject+` links? the indicator "([^"]+)" to the child "([^"]+)"$`, func(ctx context.Context, who, name, child string) error {
 		w := WorldFrom(ctx)
 		actor, s, err := w.subjectAndRecord(ctx, who, "indicator", name)
 		if err != nil {
@@ -148,7 +148,7 @@ func registerIndicators(sc *godog.ScenarioContext) {
 		return err
 	})
 
-	sc.Step(`^the record shows the indicator "([^"]+)"(?: starting `+relDatePattern+`)?$`, func(ctx context.Context, name, start string) error {
+	define(sc, `^the record shows the indicator "([^"]+)"(?: starting `+relDatePattern+`)?$`, func(ctx context.Context, name, start string) error {
 		w := WorldFrom(ctx)
 		e, at, err := w.lastIndicator(ctx, name)
 		if err != nil || start == "" {
@@ -163,7 +163,7 @@ func registerIndicators(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the record shows the indicator "([^"]+)" as (current|ended)$`, func(ctx context.Context, name, state string) error {
+	define(sc, `^the record shows the indicator "([^"]+)" as (current|ended)$`, func(ctx context.Context, name, state string) error {
 		w := WorldFrom(ctx)
 		e, at, err := w.lastIndicator(ctx, name)
 		if err != nil {
@@ -178,7 +178,7 @@ func registerIndicators(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the record does not show the indicator "([^"]+)"$`, func(ctx context.Context, name string) error {
+	define(sc, `^the record does not show the indicator "([^"]+)"$`, func(ctx context.Context, name string) error {
 		e, i, _, err := WorldFrom(ctx).latestEntry(ctx, "indicator", name, recordIndicators)
 		if err != nil {
 			return err
@@ -188,7 +188,7 @@ func registerIndicators(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the record shows exactly one current "([A-Z_]+)" indicator$`, func(ctx context.Context, typ string) error {
+	define(sc, `^the record shows exactly one current "([A-Z_]+)" indicator$`, func(ctx context.Context, typ string) error {
 		w := WorldFrom(ctx)
 		r, err := w.Response()
 		if err != nil {
@@ -211,7 +211,7 @@ func registerIndicators(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the indicator "([^"]+)" on the record has "([^"]+)" set to (.+)$`, func(ctx context.Context, name, ptr, literal string) error {
+	define(sc, `^the indicator "([^"]+)" on the record has "([^"]+)" set to (.+)$`, func(ctx context.Context, name, ptr, literal string) error {
 		w := WorldFrom(ctx)
 		e, at, err := w.lastIndicator(ctx, name)
 		if err != nil {
@@ -244,7 +244,7 @@ func registerIndicators(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the indicator "([^"]+)" on the record has none of the fields (.+)$`, func(ctx context.Context, name, list string) error {
+	define(sc, `^the indicator "([^"]+)" on the record has none of the fields (.+)$`, func(ctx context.Context, name, list string) error {
 		w := WorldFrom(ctx)
 		e, at, err := w.lastIndicator(ctx, name)
 		if err != nil {
@@ -261,7 +261,7 @@ func registerIndicators(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^no "([A-Z_]+)" indicator is recorded for "([^"]+)"$`, func(ctx context.Context, typ, alias string) error {
+	define(sc, `^no "([A-Z_]+)" indicator is recorded for "([^"]+)"$`, func(ctx context.Context, typ, alias string) error {
 		w := WorldFrom(ctx)
 		r, err := w.readAsManagement(alias)
 		if err != nil {

@@ -629,12 +629,12 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		}
 		return nil
 	}
-	sc.Step(add+`$`, func(ctx context.Context, who, verb, service, name, alias, start, consent string) error {
+	define(sc, add+`$`, func(ctx context.Context, who, verb, service, name, alias, start, consent string) error {
 		return addStep(ctx, who, verb, service, name, alias, start, consent, nil)
 	})
-	sc.Step(add+` with:$`, addStep)
+	define(sc, add+` with:$`, addStep)
 
-	sc.Step(`^`+Subject+` ends? the involvement "([^"]+)" with the end date `+relDatePattern+`$`,
+	define(sc, `^`+Subject+` ends? the involvement "([^"]+)" with the end date `+relDatePattern+`$`,
 		func(ctx context.Context, who, name, date string) error {
 			w := WorldFrom(ctx)
 			d, err := w.relDate(date)
@@ -643,7 +643,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 			}
 			return w.patchInvolvement(ctx, who, name, map[string]any{"endDate": d})
 		})
-	sc.Step(`^`+Subject+` (?:tries to change|try to change|changes?) the organisation of the involvement "([^"]+)"$`,
+	define(sc, `^`+Subject+` (?:tries to change|try to change|changes?) the organisation of the involvement "([^"]+)"$`,
 		func(ctx context.Context, who, name string) error {
 			w := WorldFrom(ctx)
 			return w.patchInvolvement(ctx, who, name, map[string]any{"organisation": map[string]any{
@@ -651,7 +651,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 				"contact": map[string]any{"phone": "01632 960999"},
 			}})
 		})
-	sc.Step(`^`+Subject+` tr(?:y|ies) to delete the involvement "([^"]+)"$`, func(ctx context.Context, who, name string) error {
+	define(sc, `^`+Subject+` tr(?:y|ies) to delete the involvement "([^"]+)"$`, func(ctx context.Context, who, name string) error {
 		w := WorldFrom(ctx)
 		actor, s, err := w.subjectAndRecord(ctx, who, "involvement", name)
 		if err != nil {
@@ -660,7 +660,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		_, err = w.Send(Request{Method: "DELETE", Path: "/v1/involvements/" + s.ID, As: actor, Invalid: true})
 		return err
 	})
-	sc.Step(`^`+Subject+` lists? the involvements of "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` lists? the involvements of "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)
 		if err != nil {
@@ -670,13 +670,13 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		return err
 	})
 
-	sc.Step(`^it is refused as invalid at "([^"]*)"$`, func(ctx context.Context, ptr string) error {
+	define(sc, `^it is refused as invalid at "([^"]*)"$`, func(ctx context.Context, ptr string) error {
 		return WorldFrom(ctx).ExpectFieldErrorAt(ptr, "")
 	})
-	sc.Step(`^it is refused as invalid with "([A-Z_]+)" at "([^"]*)"$`, func(ctx context.Context, code, ptr string) error {
+	define(sc, `^it is refused as invalid with "([A-Z_]+)" at "([^"]*)"$`, func(ctx context.Context, code, ptr string) error {
 		return WorldFrom(ctx).ExpectFieldErrorAt(ptr, code)
 	})
-	sc.Step(`^the deletion is refused$`, step(func(w *World) error {
+	define(sc, `^the deletion is refused$`, step(func(w *World) error {
 		r, err := w.Response()
 		if err != nil {
 			return err
@@ -687,7 +687,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		return nil
 	}))
 
-	sc.Step(`^the list shows the involvement "([^"]+)"(?: starting `+relDatePattern+`)?$`, func(ctx context.Context, name, start string) error {
+	define(sc, `^the list shows the involvement "([^"]+)"(?: starting `+relDatePattern+`)?$`, func(ctx context.Context, name, start string) error {
 		w := WorldFrom(ctx)
 		e, i, _, err := w.lastEntry(ctx, name)
 		if err != nil || start == "" {
@@ -702,7 +702,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the list shows the involvement "([^"]+)" with the end date `+relDatePattern+`$`, func(ctx context.Context, name, end string) error {
+	define(sc, `^the list shows the involvement "([^"]+)" with the end date `+relDatePattern+`$`, func(ctx context.Context, name, end string) error {
 		w := WorldFrom(ctx)
 		e, i, _, err := w.lastEntry(ctx, name)
 		if err != nil {
@@ -718,7 +718,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the response shows the involvement with the end date `+relDatePattern+`$`, func(ctx context.Context, end string) error {
+	define(sc, `^the response shows the involvement with the end date `+relDatePattern+`$`, func(ctx context.Context, end string) error {
 		w := WorldFrom(ctx)
 		d, err := w.relDate(end)
 		if err != nil {
@@ -738,7 +738,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the list shows the involvement "([^"]+)" in full$`, func(ctx context.Context, name string) error {
+	define(sc, `^the list shows the involvement "([^"]+)" in full$`, func(ctx context.Context, name string) error {
 		w := WorldFrom(ctx)
 		e, i, s, err := w.lastEntry(ctx, name)
 		if err != nil {
@@ -746,7 +746,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		}
 		return expectInvolvementInFull(e, i, s)
 	})
-	sc.Step(`^the list shows the involvement "([^"]+)" in brokered form$`, func(ctx context.Context, name string) error {
+	define(sc, `^the list shows the involvement "([^"]+)" in brokered form$`, func(ctx context.Context, name string) error {
 		w := WorldFrom(ctx)
 		e, i, _, err := w.lastEntry(ctx, name)
 		if err != nil {
@@ -764,7 +764,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the list does not show the involvement "([^"]+)"$`, func(ctx context.Context, name string) error {
+	define(sc, `^the list does not show the involvement "([^"]+)"$`, func(ctx context.Context, name string) error {
 		e, i, _, err := WorldFrom(ctx).latestEntry(ctx, "involvement", name, involvementEntries)
 		if err != nil {
 			return err
@@ -775,7 +775,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^no provider details of the involvement "([^"]+)" appear in the response$`, func(ctx context.Context, name string) error {
+	define(sc, `^no provider details of the involvement "([^"]+)" appear in the response$`, func(ctx context.Context, name string) error {
 		w := WorldFrom(ctx)
 		s, err := scenarioRecordsOf(ctx).get("involvement", name)
 		if err != nil {
@@ -789,7 +789,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		return w.ExpectNoneOfTexts(fmt.Sprintf("the provider details of the involvement %q", name), providerStrings(s, phones)...)
 	})
 
-	sc.Step(`^no involvement is recorded for "([^"]+)"$`, func(ctx context.Context, alias string) error {
+	define(sc, `^no involvement is recorded for "([^"]+)"$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		list, err := w.managementList(alias)
 		if err != nil {
@@ -800,7 +800,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the involvement "([^"]+)" is (?:still )?current$`, func(ctx context.Context, name string) error {
+	define(sc, `^the involvement "([^"]+)" is (?:still )?current$`, func(ctx context.Context, name string) error {
 		w := WorldFrom(ctx)
 		e, i, _, err := w.managementEntry(ctx, name)
 		if err != nil {
@@ -812,7 +812,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the involvement "([^"]+)" is recorded with the end date `+relDatePattern+`$`, func(ctx context.Context, name, end string) error {
+	define(sc, `^the involvement "([^"]+)" is recorded with the end date `+relDatePattern+`$`, func(ctx context.Context, name, end string) error {
 		w := WorldFrom(ctx)
 		d, err := w.relDate(end)
 		if err != nil {
@@ -828,7 +828,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the organisation of the involvement "([^"]+)" is unchanged$`, func(ctx context.Context, name string) error {
+	define(sc, `^the organisation of the involvement "([^"]+)" is unchanged$`, func(ctx context.Context, name string) error {
 		w := WorldFrom(ctx)
 		e, i, s, err := w.managementEntry(ctx, name)
 		if err != nil {
@@ -836,7 +836,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		}
 		return expectInvolvementInFull(e, i, s)
 	})
-	sc.Step(`^the involvement "([^"]+)" is recorded with the new organisation$`, func(ctx context.Context, name string) error {
+	define(sc, `^the involvement "([^"]+)" is recorded with the new organisation$`, func(ctx context.Context, name string) error {
 		w := WorldFrom(ctx)
 		e, i, _, err := w.managementEntry(ctx, name)
 		if err != nil {
@@ -848,7 +848,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the responsible council's management sees the involvement "([^"]+)" in full$`, func(ctx context.Context, name string) error {
+	define(sc, `^the responsible council's management sees the involvement "([^"]+)" in full$`, func(ctx context.Context, name string) error {
 		w := WorldFrom(ctx)
 		e, i, s, err := w.managementEntry(ctx, name)
 		if err != nil {
@@ -856,7 +856,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 		}
 		return expectInvolvementInFull(e, i, s)
 	})
-	sc.Step(`^"([^"]+)" has exactly one current (GP practice|main school)$`, func(ctx context.Context, alias, kind string) error {
+	define(sc, `^"([^"]+)" has exactly one current (GP practice|main school)$`, func(ctx context.Context, alias, kind string) error {
 		w := WorldFrom(ctx)
 		list, err := w.managementList(alias)
 		if err != nil {

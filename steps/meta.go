@@ -19,7 +19,7 @@ import (
 //	And the metadata publishes every code system of the contract at its version
 //	And the problem names the code system "gender" at the version the metadata publishes
 func registerMeta(sc *godog.ScenarioContext) {
-	sc.Step(`^`+Subject+` reads? the API metadata$`, func(ctx context.Context, who string) error {
+	define(sc, `^`+Subject+` reads? the API metadata$`, func(ctx context.Context, who string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)
 		if err != nil {
@@ -28,7 +28,7 @@ func registerMeta(sc *godog.ScenarioContext) {
 		_, err = w.Send(Request{Method: "GET", Path: "/v1/meta", As: actor})
 		return err
 	})
-	sc.Step(`^the published API version has the contract's major version$`, step(func(w *World) error {
+	define(sc, `^the published API version has the contract's major version$`, step(func(w *World) error {
 		meta, err := w.decodeMeta(w.Last)
 		if err != nil {
 			return err
@@ -39,7 +39,7 @@ func registerMeta(sc *godog.ScenarioContext) {
 		}
 		return nil
 	}))
-	sc.Step(`^the metadata publishes every code system of the contract at its version$`, step(func(w *World) error {
+	define(sc, `^the metadata publishes every code system of the contract at its version$`, step(func(w *World) error {
 		meta, err := w.decodeMeta(w.Last)
 		if err != nil {
 			return err
@@ -61,7 +61,7 @@ func registerMeta(sc *godog.ScenarioContext) {
 		}
 		return nil
 	}))
-	sc.Step(`^the problem names the code system "([^"]+)" at the version the metadata publishes$`,
+	define(sc, `^the problem names the code system "([^"]+)" at the version the metadata publishes$`,
 		func(ctx context.Context, system string) error {
 			w := WorldFrom(ctx)
 			problem, err := w.Response()

@@ -23,7 +23,7 @@ import (
 //	Then the record gives back the name, date of birth and gender "Ada" was created with
 //	Then the record gives back the names of the parents and carers of "Ada"
 func registerRead(sc *godog.ScenarioContext) {
-	sc.Step(`^`+Subject+` reads? a child that does not exist$`, func(ctx context.Context, who string) error {
+	define(sc, `^`+Subject+` reads? a child that does not exist$`, func(ctx context.Context, who string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)
 		if err != nil {
@@ -36,7 +36,7 @@ func registerRead(sc *godog.ScenarioContext) {
 		_, err = w.Send(Request{Method: "GET", Path: "/v1/children/" + w.pseudoID("unknown child"), As: actor, Purpose: purpose})
 		return err
 	})
-	sc.Step(`^the record (discloses|withholds) the (.+) of "([^"]+)"$`, func(ctx context.Context, verb, list, alias string) error {
+	define(sc, `^the record (discloses|withholds) the (.+) of "([^"]+)"$`, func(ctx context.Context, verb, list, alias string) error {
 		w := WorldFrom(ctx)
 		c, r, err := w.childAndResponse(alias)
 		if err != nil {
@@ -60,7 +60,7 @@ func registerRead(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^`+Subject+` reads? the involvements of the child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` reads? the involvements of the child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
 		actor, c, err := w.subjectAndChild(who, alias)
 		if err != nil {
@@ -73,11 +73,11 @@ func registerRead(sc *godog.ScenarioContext) {
 		_, err = w.Send(Request{Method: "GET", Path: "/v1/children/" + c.ID + "/involvements", As: actor, Purpose: purpose})
 		return err
 	})
-	sc.Step(`^the involvement list (discloses|withholds) the provider of the ([A-Z_]+) involvement of "([^"]+)"$`,
+	define(sc, `^the involvement list (discloses|withholds) the provider of the ([A-Z_]+) involvement of "([^"]+)"$`,
 		func(ctx context.Context, verb, service, alias string) error {
 			return WorldFrom(ctx).expectProvider(ctx, alias, service, verb == "discloses")
 		})
-	sc.Step(`^`+Subject+` tr(?:y|ies) to create a child "([^"]+)" with case content in "([^"]+)"$`,
+	define(sc, `^`+Subject+` tr(?:y|ies) to create a child "([^"]+)" with case content in "([^"]+)"$`,
 		func(ctx context.Context, who, alias, member string) error {
 			w := WorldFrom(ctx)
 			body, err := w.ChildBody(nil)
@@ -89,11 +89,11 @@ func registerRead(sc *godog.ScenarioContext) {
 			}
 			return tryCreate(ctx, who, alias, body)
 		})
-	sc.Step(`^`+Subject+` tr(?:y|ies) to add case content in "([^"]+)" to the child "([^"]+)"$`,
+	define(sc, `^`+Subject+` tr(?:y|ies) to add case content in "([^"]+)" to the child "([^"]+)"$`,
 		func(ctx context.Context, who, member, alias string) error {
 			return WorldFrom(ctx).patchChildUnderIfMatch(ctx, who, alias, map[string]any{member: caseContent}, true)
 		})
-	sc.Step(`^the problem reports "([^"]+)" as an unknown property$`, func(ctx context.Context, member string) error {
+	define(sc, `^the problem reports "([^"]+)" as an unknown property$`, func(ctx context.Context, member string) error {
 		// Refusing unknown properties with this code is ERR-003's rule; an error that is not a
 		// problem document at all stays ERR-001's.
 		w := WorldFrom(ctx)
@@ -116,7 +116,7 @@ func registerRead(sc *godog.ScenarioContext) {
 		}
 		return Attribute(Failf("/errors", "a field error at /"+member, fmt.Sprintf("%+v", p.Errors), "the problem does not point at the unknown property"), "ERR-002")
 	})
-	sc.Step(`^no case content appears in the record$`, step(func(w *World) error {
+	define(sc, `^no case content appears in the record$`, step(func(w *World) error {
 		r, err := w.Response()
 		if err != nil {
 			return err
@@ -128,7 +128,7 @@ func registerRead(sc *godog.ScenarioContext) {
 		}
 		return expectNotInBody(r, caseContent, "the case content the scenario offered")
 	}))
-	sc.Step(`^`+Subject+` tr(?:y|ies) to create a child "([^"]+)" with the date of birth "([^"]*)"$`,
+	define(sc, `^`+Subject+` tr(?:y|ies) to create a child "([^"]+)" with the date of birth "([^"]*)"$`,
 		func(ctx context.Context, who, alias, dob string) error {
 			w := WorldFrom(ctx)
 			body, err := w.ChildBody(nil, Override{Pointer: "/dateOfBirth", Value: dob})
@@ -137,7 +137,7 @@ func registerRead(sc *godog.ScenarioContext) {
 			}
 			return tryCreate(ctx, who, alias, body)
 		})
-	sc.Step(`^the record gives back the name, date of birth and gender "([^"]+)" was created with$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the record gives back the name, date of birth and gender "([^"]+)" was created with$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
 		if err != nil {
@@ -151,7 +151,7 @@ func registerRead(sc *godog.ScenarioContext) {
 		given, _, _ := Lookup(c.Sent, "/name/given")
 		return w.expectGiven("/name/given", given)
 	})
-	sc.Step(`^the record gives back the names of the parents and carers of "([^"]+)"$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the record gives back the names of the parents and carers of "([^"]+)"$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		c, r, err := w.childAndResponse(alias)
 		if err != nil {

@@ -2,7 +2,9 @@ package steps
 
 import (
 	"context"
+	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/cucumber/godog"
 )
@@ -25,11 +27,26 @@ func Register(sc *godog.ScenarioContext) {
 	registerVersioning(sc)
 }
 
+// patterns caches the compiled step patterns. godog calls the scenario initializer, and so
+// Register, once per scenario; compiling some 200 patterns each time would cost more than
+// the requests the scenario sends.
+var patterns sync.Map // pattern string -> *regexp.Regexp
+
+// define registers fn as the step matching pattern, compiling each pattern once per process.
+// It panics, as godog does, if the pattern is not a regular expression.
+func define(sc *godog.ScenarioContext, pattern string, fn any) {
+	re, ok := patterns.Load(pattern)
+	if !ok {
+		re, _ = patterns.LoadOrStore(pattern, regexp.MustCompile(pattern))
+	}
+	sc.Step(re.(*regexp.Regexp), fn)
+}
+
 // Subject is the regular expression fragment for who acts in a When step: "they" (the current
 // actor), a named actor in quotes, or "an anonymous caller" (no token). Use it with
 // World.Subject:
 //
-//	sc.Step(`^`+steps.Subject+` reads? the child "([^"]+)"$`, func(ctx context.Context, who, child string) error {
+//	define(sc, `^`+Subject+` reads? the child "([^"]+)"$`, func(ctx context.Context, who, child string) error {
 //		w := steps.WorldFrom(ctx)
 //		actor, err := w.Subject(who)
 //		...

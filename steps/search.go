@@ -27,7 +27,7 @@ import (
 //	Then the response carries no child records
 //	Then the result for "Ada" shows nothing beyond identity
 func registerSearch(sc *godog.ScenarioContext) {
-	sc.Step(`^(\d+) children "([^"]+)" known to council (\d{3}) share a family name, a date of birth and a gender$`,
+	define(sc, `^(\d+) children "([^"]+)" known to council (\d{3}) share a family name, a date of birth and a gender$`,
 		func(ctx context.Context, n int, prefix, council string) error {
 			w := WorldFrom(ctx)
 			dob := w.Gen.Child(fixtures.WithAge(9)).DateOfBirth
@@ -41,7 +41,7 @@ func registerSearch(sc *godog.ScenarioContext) {
 			}
 			return nil
 		})
-	sc.Step(`^a child "([^"]+)" (?:known to|recorded by) council (\d{3}) whose (\d+)(?:st|nd|rd|th) birthday was (\d+) (days?|months?|years?) ago$`,
+	define(sc, `^a child "([^"]+)" (?:known to|recorded by) council (\d{3}) whose (\d+)(?:st|nd|rd|th) birthday was (\d+) (days?|months?|years?) ago$`,
 		func(ctx context.Context, alias, council string, age, n int, unit string) error {
 			w := WorldFrom(ctx)
 			birthday := w.harnessToday()
@@ -57,7 +57,7 @@ func registerSearch(sc *godog.ScenarioContext) {
 			_, err := w.CreateChild(alias, council, []fixtures.ChildOption{fixtures.WithDateOfBirth(dob)})
 			return err
 		})
-	sc.Step(`^`+Subject+` search(?:es)? by the (NHS number|UPN|new NHS number) of the child "([^"]+)"$`,
+	define(sc, `^`+Subject+` search(?:es)? by the (NHS number|UPN|new NHS number) of the child "([^"]+)"$`,
 		func(ctx context.Context, who, what, alias string) error {
 			w := WorldFrom(ctx)
 			actor, c, err := w.subjectAndChild(who, alias)
@@ -80,7 +80,7 @@ func registerSearch(sc *godog.ScenarioContext) {
 			_, err = w.searchChildren(actor, query)
 			return err
 		})
-	sc.Step(`^`+Subject+` search(?:es)? for the child "([^"]+)" by (.+?)(?: with at most (\d+) results?)?$`,
+	define(sc, `^`+Subject+` search(?:es)? for the child "([^"]+)" by (.+?)(?: with at most (\d+) results?)?$`,
 		func(ctx context.Context, who, alias, criteria, most string) error {
 			w := WorldFrom(ctx)
 			actor, c, err := w.subjectAndChild(who, alias)
@@ -98,7 +98,7 @@ func registerSearch(sc *godog.ScenarioContext) {
 			_, err = w.searchChildren(actor, query)
 			return err
 		})
-	sc.Step(`^the search finds only the child "([^"]+)"$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the search finds only the child "([^"]+)"$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		list, c, err := w.searchedFor(alias)
 		if err != nil {
@@ -110,7 +110,7 @@ func registerSearch(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the search finds the child "([^"]+)"$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the search finds the child "([^"]+)"$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		list, c, err := w.searchedFor(alias)
 		if err != nil {
@@ -122,7 +122,7 @@ func registerSearch(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the search does not find the child "([^"]+)"$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the search does not find the child "([^"]+)"$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		list, c, err := w.searchedFor(alias)
 		if err != nil {
@@ -136,7 +136,7 @@ func registerSearch(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the search finds all (\d+) children "([^"]+)"$`, func(ctx context.Context, n int, prefix string) error {
+	define(sc, `^the search finds all (\d+) children "([^"]+)"$`, func(ctx context.Context, n int, prefix string) error {
 		w := WorldFrom(ctx)
 		r, err := w.Response()
 		if err != nil {
@@ -162,7 +162,7 @@ func registerSearch(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the response carries no child records$`, step(func(w *World) error {
+	define(sc, `^the response carries no child records$`, step(func(w *World) error {
 		r, err := w.Response()
 		if err != nil {
 			return err
@@ -179,10 +179,10 @@ func registerSearch(sc *godog.ScenarioContext) {
 		}
 		return nil
 	}))
-	sc.Step(`^the result for "([^"]+)" shows nothing beyond identity$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the result for "([^"]+)" shows nothing beyond identity$`, func(ctx context.Context, alias string) error {
 		return WorldFrom(ctx).expectIdentityOnly(alias)
 	})
-	sc.Step(`^the result for "([^"]+)" shows its identity and that it is shielded$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the result for "([^"]+)" shows its identity and that it is shielded$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		c, r, err := w.childAndResponse(alias)
 		if err != nil {

@@ -163,11 +163,11 @@ func registerShielding(sc *godog.ScenarioContext) {
 		}
 		return nil
 	}
-	sc.Step(shield+`$`, func(ctx context.Context, who, verb, alias, reason, review string) error {
+	define(sc, shield+`$`, func(ctx context.Context, who, verb, alias, reason, review string) error {
 		return shieldStep(ctx, who, verb, alias, reason, review, nil)
 	})
-	sc.Step(shield+` with:$`, shieldStep)
-	sc.Step(`^`+Subject+` (?:unshields?|tries to unshield|try to unshield) the record of "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
+	define(sc, shield+` with:$`, shieldStep)
+	define(sc, `^`+Subject+` (?:unshields?|tries to unshield|try to unshield) the record of "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
 		actor, c, err := w.subjectAndChild(who, alias)
 		if err != nil {
@@ -176,7 +176,7 @@ func registerShielding(sc *godog.ScenarioContext) {
 		_, err = w.Send(Request{Method: "DELETE", Path: "/v1/children/" + c.ID + "/shield", As: actor})
 		return err
 	})
-	sc.Step(`^`+Subject+` records? a new address for the shielded child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` records? a new address for the shielded child "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
 		actor, c, err := w.subjectAndChild(who, alias)
 		if err != nil {
@@ -208,7 +208,7 @@ func registerShielding(sc *godog.ScenarioContext) {
 		})
 		return err
 	})
-	sc.Step(`^`+Subject+` tr(?:y|ies) to lift the shield of "([^"]+)" with an update$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` tr(?:y|ies) to lift the shield of "([^"]+)" with an update$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
 		actor, c, err := w.subjectAndChild(who, alias)
 		if err != nil {
@@ -224,7 +224,7 @@ func registerShielding(sc *godog.ScenarioContext) {
 		})
 		return err
 	})
-	sc.Step(`^`+Subject+` tr(?:y|ies) to create another record with the NHS number of "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^`+Subject+` tr(?:y|ies) to create another record with the NHS number of "([^"]+)"$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)
 		if err != nil {
@@ -242,7 +242,7 @@ func registerShielding(sc *godog.ScenarioContext) {
 		return err
 	})
 
-	sc.Step(`^the council's management sees the record of "([^"]+)" as (shielded|unshielded)$`, func(ctx context.Context, alias, state string) error {
+	define(sc, `^the council's management sees the record of "([^"]+)" as (shielded|unshielded)$`, func(ctx context.Context, alias, state string) error {
 		w := WorldFrom(ctx)
 		shielded, sh, err := w.shieldedStatus(alias)
 		if err != nil {
@@ -256,7 +256,7 @@ func registerShielding(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the record of "([^"]+)" is shielded for the reason "([A-Z_]+)" with a review due `+relDatePattern+`$`,
+	define(sc, `^the record of "([^"]+)" is shielded for the reason "([A-Z_]+)" with a review due `+relDatePattern+`$`,
 		func(ctx context.Context, alias, reason, review string) error {
 			w := WorldFrom(ctx)
 			due, err := w.relDate(review)
@@ -279,7 +279,7 @@ func registerShielding(sc *godog.ScenarioContext) {
 			}
 			return nil
 		})
-	sc.Step(`^the response shows only the identity of the shielded child "([^"]+)"$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the response shows only the identity of the shielded child "([^"]+)"$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		r, err := w.Response()
 		if err != nil {
@@ -323,7 +323,7 @@ func registerShielding(sc *godog.ScenarioContext) {
 		}
 		return w.ExpectNoneOfTexts("the locating details of the shielded child "+strconv.Quote(alias), texts...)
 	})
-	sc.Step(`^the response shows the name, gender and date of birth of "([^"]+)"$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the response shows the name, gender and date of birth of "([^"]+)"$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
 		if err != nil {
@@ -344,7 +344,7 @@ func registerShielding(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the response shows the address of "([^"]+)"$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the response shows the address of "([^"]+)"$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
 		if err != nil {
@@ -359,7 +359,7 @@ func registerShielding(sc *godog.ScenarioContext) {
 		}
 		return w.ExpectField("/address/postcode", want)
 	})
-	sc.Step(`^"([^"]+)" finds no unshielded copy of "([^"]+)" by its NHS number$`, func(ctx context.Context, who, alias string) error {
+	define(sc, `^"([^"]+)" finds no unshielded copy of "([^"]+)" by its NHS number$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Actor(who)
 		if err != nil {

@@ -28,7 +28,7 @@ const renameHow = `(with its current ETag|without If-Match|with the ETag it was 
 //	When 4 social workers of council 202 rename the child "Amara" at the same moment with the same ETag
 //	Then exactly one rename succeeded and every other was refused with 412 PRECONDITION_FAILED
 func registerVersioning(sc *godog.ScenarioContext) {
-	sc.Step(`^`+Subject+` renames? the child "([^"]+)" to "([^"]+)" `+renameHow+`$`, func(ctx context.Context, who, alias, family, how string) error {
+	define(sc, `^`+Subject+` renames? the child "([^"]+)" to "([^"]+)" `+renameHow+`$`, func(ctx context.Context, who, alias, family, how string) error {
 		w := WorldFrom(ctx)
 		actor, c, err := w.actorAndChild(who, alias)
 		if err != nil {
@@ -55,7 +55,7 @@ func registerVersioning(sc *godog.ScenarioContext) {
 		n.update, n.patched = r, []string{"name"}
 		return err
 	})
-	sc.Step(`^`+Subject+` tr(?:y|ies) to update the child "([^"]+)" with its current ETag and the body:$`, func(ctx context.Context, who, alias string, body *godog.DocString) error {
+	define(sc, `^`+Subject+` tr(?:y|ies) to update the child "([^"]+)" with its current ETag and the body:$`, func(ctx context.Context, who, alias string, body *godog.DocString) error {
 		w := WorldFrom(ctx)
 		actor, c, err := w.actorAndChild(who, alias)
 		if err != nil {
@@ -80,7 +80,7 @@ func registerVersioning(sc *godog.ScenarioContext) {
 		}
 		return err
 	})
-	sc.Step(`^the child "([^"]+)" is unchanged$`, func(ctx context.Context, alias string) error {
+	define(sc, `^the child "([^"]+)" is unchanged$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		n := acctNotes(ctx)
 		before, ok := n.snapshots[alias]
@@ -110,7 +110,7 @@ func registerVersioning(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^the child "([^"]+)" now has the family name "([^"]+)" at the next version$`, func(ctx context.Context, alias, family string) error {
+	define(sc, `^the child "([^"]+)" now has the family name "([^"]+)" at the next version$`, func(ctx context.Context, alias, family string) error {
 		w := WorldFrom(ctx)
 		n := acctNotes(ctx)
 		before, ok := n.snapshots[alias]
@@ -137,7 +137,7 @@ func registerVersioning(sc *godog.ScenarioContext) {
 		}
 		return expectRenamedAt(after, family, next, before, upd)
 	})
-	sc.Step(`^(\d+) social workers of council (\d{3}) rename the child "([^"]+)" at the same moment with the same ETag$`,
+	define(sc, `^(\d+) social workers of council (\d{3}) rename the child "([^"]+)" at the same moment with the same ETag$`,
 		func(ctx context.Context, count int, council, alias string) error {
 			w := WorldFrom(ctx)
 			n := acctNotes(ctx)
@@ -168,7 +168,7 @@ func registerVersioning(sc *godog.ScenarioContext) {
 			n.burst, err = w.SendConcurrently(reqs)
 			return err
 		})
-	sc.Step(`^exactly one rename succeeded and every other was refused with 412 PRECONDITION_FAILED$`, func(ctx context.Context) error {
+	define(sc, `^exactly one rename succeeded and every other was refused with 412 PRECONDITION_FAILED$`, func(ctx context.Context) error {
 		n := acctNotes(ctx)
 		if len(n.burst) == 0 {
 			return Configf("no concurrent renames yet")
@@ -203,7 +203,7 @@ func registerVersioning(sc *godog.ScenarioContext) {
 		}
 		return nil
 	})
-	sc.Step(`^each refused social worker reading the child "([^"]+)" again sees the winning rename at the new version$`, func(ctx context.Context, alias string) error {
+	define(sc, `^each refused social worker reading the child "([^"]+)" again sees the winning rename at the new version$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
 		n := acctNotes(ctx)
 		before, ok := n.snapshots[alias]
