@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/icscert/icscert/internal/harness"
 	"github.com/icscert/icscert/reports"
 	"github.com/icscert/icscert/simulators"
 	"github.com/icscert/icscert/simulators/container"
@@ -43,12 +46,24 @@ func TestSuiteIsExactInContainers(t *testing.T) {
 	require.NoError(t, err)
 	assertExact(t, results)
 
+	assertNoLeftovers(t)
+}
+
+// assertNoLeftovers checks that every container session this process opened removed its
+// containers and its network. Other processes' sessions (a parallel test package) are not ours
+// to judge.
+func assertNoLeftovers(t *testing.T) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	containers, networks, err := container.Leftovers(ctx, "")
-	require.NoError(t, err)
-	assert.Empty(t, containers, "no simulator container is left behind")
-	assert.Empty(t, networks, "no simulator network is left behind")
+	ids := Sessions()
+	require.NotEmpty(t, ids, "the test opened container sessions")
+	for _, id := range ids {
+		containers, networks, err := container.Leftovers(ctx, id)
+		require.NoError(t, err)
+		assert.Empty(t, containers, "session %s left containers behind", id)
+		assert.Empty(t, networks, "session %s left its network behind", id)
+	}
 }
 
 // assertExact checks that the suite judged every system exactly as expected.
@@ -67,4 +82,36 @@ func assertExact(t *testing.T, results []Result) {
 			assert.False(t, r.Report.Conformant, "%s has defects", r.System.Name)
 		}
 	}
+}
+
+// TestTargetFileNamingAnImage certifies a supplier's own image named in a target file, exactly
+// as a URL is certified: here an image that ships simulated product kinledger@3.3, which must
+// fail READ-004 and nothing else.
+func TestTargetFileNamingAnImage(t *testing.T) {
+	if err := container.Available(); err != nil {
+		if os.Getenv("ICSCERT_REQUIRE_DOCKER") == "1" {
+			t.Fatalf("ICSCERT_REQUIRE_DOCKER=1 but %v", err)
+		}
+		t.Skipf("no Docker engine: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	_, err := container.BuildImage(ctx)
+	require.NoError(t, err)
+	const image = "icscert-supplier-test:kinledger-3.3"
+	build := exec.CommandContext(ctx, "docker", "build", "--pull=false", "-t", image, "-")
+	build.Stdin = strings.NewReader("FROM " + container.Image + "\n" +
+		`ENTRYPOINT ["/icscert", "simulate", "--addr", ":8080", "--profile", "kinledger@3.3"]` + "\nCMD []\n")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "build the supplier image: %s", out)
+	t.Cleanup(func() { _ = exec.Command("docker", "rmi", "-f", image).Run() })
+
+	target, err := harness.ParseTarget([]byte("name: supplier\nvendor: Mossbank Informatics\nimage: " + image + "\n"))
+	require.NoError(t, err)
+	rep, err := harness.Run(ctx, harness.Config{Target: target, Resolve: Resolve, Redact: true})
+	require.NoError(t, err)
+	res := compare(System{Name: "supplier", Expected: []string{"READ-004"}}, rep)
+	assert.True(t, res.Calibrated(), "failed %v, missed %v, extra %v (%s)", res.Failed, res.Missed, res.Extra, rep.Message)
+
+	assertNoLeftovers(t)
 }

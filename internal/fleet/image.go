@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/icscert/icscert/internal/harness"
@@ -51,10 +52,13 @@ func startInContainer(ctx context.Context, trust harness.Trust, start func(conte
 	if err != nil {
 		return "", nil, fmt.Errorf("start container: %w", err)
 	}
+	opened.Lock()
+	opened.ids = append(opened.ids, session.ID)
+	opened.Unlock()
 	stop := func() {
 		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		_ = session.Close(cctx)
+		_ = session.Close(cctx) // Close removes everything it labelled; Sessions lets a caller check
 	}
 	sim, err := start(ctx, session)
 	if err != nil {
@@ -62,6 +66,20 @@ func startInContainer(ctx context.Context, trust harness.Trust, start func(conte
 		return "", nil, fmt.Errorf("start container: %w", err)
 	}
 	return sim.URL, stop, nil
+}
+
+// opened logs the container sessions this process opened.
+var opened struct {
+	sync.Mutex
+	ids []string
+}
+
+// Sessions returns the ids of the container sessions this process has opened so far, to check
+// with container.Leftovers that each left nothing behind. It is safe for concurrent use.
+func Sessions() []string {
+	opened.Lock()
+	defer opened.Unlock()
+	return append([]string(nil), opened.ids...)
 }
 
 // quiet discards testcontainers' progress lines: the report says what happened.

@@ -350,8 +350,9 @@ func (s *Session) StartImage(ctx context.Context, image string) (*Simulator, err
 	call := uuid.NewString()
 	p := simulators.Profile{Name: image, Product: image}
 	alias := "sut-" + call[:8]
-	waitFor := wait.ForHTTP("/healthz").WithPort(Port).WithStartupTimeout(startTimeout).WithPollInterval(100 * time.Millisecond)
-	sim, err := s.startContainer(ctx, image, alias, p, nil, waitFor, call)
+	// No wait strategy: the image may have no HEALTHCHECK, and the port is probed from here
+	// until /healthz answers (see startContainer).
+	sim, err := s.startContainer(ctx, image, alias, p, nil, nil, call)
 	if err != nil {
 		cctx, cancel := teardownContext(ctx)
 		defer cancel()
@@ -364,8 +365,9 @@ func (s *Session) StartImage(ctx context.Context, image string) (*Simulator, err
 }
 
 // startContainer starts image with args plus the session's trust flags, labelled with the
-// Start call's id, and waits with waitFor. On error the returned Simulator, if not nil, holds
-// the container that was created, for the caller to remove.
+// Start call's id, waits with waitFor (nil: no strategy) and then until /healthz answers from
+// here. On error the returned Simulator, if not nil, holds the container that was created, for
+// the caller to remove.
 func (s *Session) startContainer(ctx context.Context, image, alias string, p simulators.Profile, args []string, waitFor wait.Strategy, call string) (*Simulator, error) {
 	args = append(args, "--jwks-inline", string(s.opts.JWKS))
 	if s.opts.Audience != "" {
@@ -380,7 +382,9 @@ func (s *Session) startContainer(ctx context.Context, image, alias string, p sim
 		testcontainers.WithExposedPorts(Port),
 		testcontainers.WithLabels(labels),
 		network.WithNetwork([]string{alias}, s.network),
-		testcontainers.WithWaitStrategy(waitFor),
+	}
+	if waitFor != nil {
+		opts = append(opts, testcontainers.WithWaitStrategy(waitFor))
 	}
 	if s.opts.Logger != nil {
 		opts = append([]testcontainers.ContainerCustomizer{testcontainers.WithLogger(s.opts.Logger)}, opts...)
@@ -401,7 +405,7 @@ func (s *Session) startContainer(ctx context.Context, image, alias string, p sim
 	if err != nil {
 		return sim, fmt.Errorf("start %s: %w", p, err)
 	}
-	if sim.URL, err = reachableURL(ctx, port.Port(), host, "127.0.0.1"); err != nil {
+	if sim.URL, err = awaitReachable(ctx, port.Port(), host, "127.0.0.1"); err != nil {
 		return sim, fmt.Errorf("start %s: %w", p, err)
 	}
 	return sim, nil
@@ -432,6 +436,24 @@ func reachableURL(ctx context.Context, port string, hosts ...string) (string, er
 		errs = append(errs, fmt.Errorf("%s/healthz answered %s", base, resp.Status))
 	}
 	return "", fmt.Errorf("reach the published port: %w", errors.Join(errs...))
+}
+
+// awaitReachable calls reachableURL every 200 ms until it succeeds, for at most startTimeout
+// or until ctx ends, and returns its last error then.
+func awaitReachable(ctx context.Context, port string, hosts ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+	for {
+		url, err := reachableURL(ctx, port, hosts...)
+		if err == nil {
+			return url, nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // sweepStart removes the containers of one Start call that it gave up on. A create request
