@@ -32,12 +32,11 @@ func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if fs.NArg() > 0 {
 		return usageError("calibrate: unexpected argument %q", fs.Arg(0))
 	}
-	systems := []fleet.System{fleet.Reference(sqlite.Memory)}
-	for _, p := range simulators.Profiles() {
-		if *containers {
+	systems := fleet.All(sqlite.Memory)
+	if *containers {
+		systems = systems[:1] // the reference stays in process; each product gets a container
+		for _, p := range simulators.Profiles() {
 			systems = append(systems, fleet.Containerised(p))
-		} else {
-			systems = append(systems, fleet.Simulated(p))
 		}
 	}
 	return certifyFleet(ctx, systems, *out, stdout, true)

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/icscert/icscert/internal/fleet"
-	"github.com/icscert/icscert/simulators"
 )
 
 func init() {
@@ -42,10 +41,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("demo: start afresh: %w", err)
 		}
 	}
-	systems := []fleet.System{fleet.Reference(db)}
-	for _, p := range simulators.Profiles() {
-		systems = append(systems, fleet.Simulated(p))
-	}
+	systems := fleet.All(db)
 	fmt.Fprintf(stdout, "certifying the reference (SQLite at %s) and %d simulated product versions\n", db, len(systems)-1)
 	return certifyFleet(ctx, systems, *out, stdout, false)
 }

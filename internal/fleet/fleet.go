@@ -99,9 +99,10 @@ func Simulated(p simulators.Profile) System {
 	}
 }
 
-// All returns the reference (in memory) and every simulated product, in process.
-func All() []System {
-	systems := []System{Reference(sqlite.Memory)}
+// All returns the reference (its SQLite database at dbPath) and every simulated product, in
+// process.
+func All(dbPath string) []System {
+	systems := []System{Reference(dbPath)}
 	for _, p := range simulators.Profiles() {
 		systems = append(systems, Simulated(p))
 	}

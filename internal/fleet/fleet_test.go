@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/icscert/icscert/internal/harness"
+	"github.com/icscert/icscert/reference/store/sqlite"
 	"github.com/icscert/icscert/reports"
 	"github.com/icscert/icscert/simulators"
 	"github.com/icscert/icscert/simulators/container"
@@ -23,7 +24,7 @@ import (
 // conformant products fail nothing; every other product fails exactly the requirements its
 // quirks break, no more (specificity) and no fewer (sensitivity).
 func TestSuiteIsExactOnEverySimulatedProduct(t *testing.T) {
-	results, err := Certify(context.Background(), All(), Options{OutDir: t.TempDir()})
+	results, err := Certify(context.Background(), All(sqlite.Memory), Options{OutDir: t.TempDir()})
 	require.NoError(t, err)
 	assertExact(t, results)
 }
