@@ -113,7 +113,8 @@ func All(dbPath string) []System {
 type Options struct {
 	// OutDir receives one folder of reports per system, named after the system.
 	OutDir string
-	// Tags selects scenarios, as for harness.Config.
+	// Tags selects scenarios, as for harness.Config. An expected requirement that no selected
+	// scenario checks counts as missed.
 	Tags string
 	// Concurrency is the number of scenarios run at once per system.
 	Concurrency int

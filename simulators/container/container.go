@@ -286,13 +286,9 @@ func (s *Session) watchSignals() {
 // `icscert healthcheck`, passes). If any fails to start, or ctx ends first, Start removes the
 // containers of this call before it returns the error; earlier calls' containers stay.
 func (s *Session) Start(ctx context.Context, profiles ...simulators.Profile) ([]*Simulator, error) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil, errors.New("start simulators: the session is closed")
+	if err := s.begin(); err != nil {
+		return nil, fmt.Errorf("start simulators: %w", err)
 	}
-	s.starts.Add(1)
-	s.mu.Unlock()
 	defer s.starts.Done()
 
 	call := uuid.NewString()
@@ -333,18 +329,26 @@ func (s *Session) startOne(ctx context.Context, p simulators.Profile, call strin
 	return s.startContainer(ctx, Image, alias, p, []string{"--profile", p.String()}, waitFor, call)
 }
 
+// begin registers a start in progress, which Close waits for; the caller calls s.starts.Done
+// when it returns. It fails once the session is closed.
+func (s *Session) begin() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("the session is closed")
+	}
+	s.starts.Add(1)
+	return nil
+}
+
 // StartImage starts one container of a supplier's own image on the session's network and
 // returns it once GET /healthz answers on Port. The image must serve the API on Port and accept
 // the flags --jwks-inline (the JWKS to trust) and --audience, as `icscert simulate` does. The
 // returned Simulator's Profile names the image. On error nothing of this call is left behind.
 func (s *Session) StartImage(ctx context.Context, image string) (*Simulator, error) {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil, errors.New("start image: the session is closed")
+	if err := s.begin(); err != nil {
+		return nil, fmt.Errorf("start image: %w", err)
 	}
-	s.starts.Add(1)
-	s.mu.Unlock()
 	defer s.starts.Done()
 
 	call := uuid.NewString()
