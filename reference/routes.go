@@ -186,21 +186,10 @@ func isCleanPath(p string) bool {
 // shed bounds the requests served at once; the rest get 503 with Retry-After (ERR-004).
 // Health checks are never shed.
 func (s *Server) shed(limit int, next http.Handler) http.Handler {
-	slots := make(chan struct{}, limit)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" {
-			next.ServeHTTP(w, r)
-			return
-		}
-		select {
-		case slots <- struct{}{}:
-			defer func() { <-slots }()
-			next.ServeHTTP(w, r)
-		default:
-			corr, _ := correlationID(r.Header.Get("X-Correlation-ID"))
-			s.write(&call{w: w, r: r, corrID: corr}, unavailable())
-		}
-	})
+	return Shed(limit, next, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		corr, _ := correlationID(r.Header.Get("X-Correlation-ID"))
+		s.write(&call{w: w, r: r, corrID: corr}, unavailable())
+	}))
 }
 
 // recoverPanics turns a panic outside an operation into a 500 problem without a stack trace.

@@ -75,11 +75,7 @@ func (e *fieldErrors) sorted() []spec.FieldError {
 }
 
 // pointer appends one reference token to an RFC 6901 pointer.
-func pointer(base, token string) string {
-	token = strings.ReplaceAll(token, "~", "~0")
-	token = strings.ReplaceAll(token, "/", "~1")
-	return base + "/" + token
-}
+func pointer(base, token string) string { return spec.AppendPointer(base, token) }
 
 // node validates one JSON value.
 type node interface {

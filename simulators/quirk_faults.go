@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/icscert/icscert/reference"
 )
 
 // errorsTextPlain is the errors-text-plain quirk: every response of status 400 or more gets a
@@ -66,21 +68,11 @@ var correlationRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 // (health checks apart) it answers 503 problem+json without Retry-After, and it strips
 // Retry-After from the 503s of the handler behind it.
 func shedNoRetryAfter(cfg Config) func(http.Handler) http.Handler {
-	slots := make(chan struct{}, cfg.shedLimit())
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/healthz" {
-				next.ServeHTTP(w, r)
-				return
-			}
-			select {
-			case slots <- struct{}{}:
-				defer func() { <-slots }()
-				next.ServeHTTP(&noRetryAfter{ResponseWriter: w}, r)
-			default:
-				writeUnavailable(w, r)
-			}
+		stripped := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(&noRetryAfter{ResponseWriter: w}, r)
 		})
+		return reference.Shed(cfg.shedLimit(), stripped, http.HandlerFunc(writeUnavailable))
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -29,13 +28,13 @@ func AuditEventHash(raw []byte) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("hash audit event: %w", err)
 	}
-	obj, ok := v.([]member)
+	obj, ok := v.([]Member)
 	if !ok {
 		return "", errors.New("hash audit event: the event is not a JSON object")
 	}
-	kept := make([]member, 0, len(obj))
+	kept := make([]Member, 0, len(obj))
 	for _, m := range obj {
-		if m.name != "hash" {
+		if m.Name != "hash" {
 			kept = append(kept, m)
 		}
 	}
@@ -64,79 +63,10 @@ func CanonicalJSON(doc []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// member is one name/value pair of an object, kept in input order until it is written.
-type member struct {
-	name  string
-	value any
-}
-
 // readCanonical reads one whole JSON document as string, json.Number, bool, nil, []any or
-// []member (an object).
+// []Member (an object, members in input order).
 func readCanonical(doc []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	v, err := readValue(dec)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("trailing data after the document")
-	}
-	return v, nil
-}
-
-// readValue reads one JSON value from dec as readCanonical describes.
-func readValue(dec *json.Decoder) (any, error) {
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	d, isDelim := tok.(json.Delim)
-	if !isDelim {
-		return tok, nil
-	}
-	switch d {
-	case '{':
-		obj := []member{}
-		seen := map[string]bool{}
-		for dec.More() {
-			nameTok, err := dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			name, ok := nameTok.(string)
-			if !ok {
-				return nil, errors.New("object member name is not a string")
-			}
-			if seen[name] {
-				return nil, fmt.Errorf("duplicate member name %q", name)
-			}
-			seen[name] = true
-			val, err := readValue(dec)
-			if err != nil {
-				return nil, err
-			}
-			obj = append(obj, member{name, val})
-		}
-		if _, err := dec.Token(); err != nil {
-			return nil, err
-		}
-		return obj, nil
-	case '[':
-		arr := []any{}
-		for dec.More() {
-			val, err := readValue(dec)
-			if err != nil {
-				return nil, err
-			}
-			arr = append(arr, val)
-		}
-		if _, err := dec.Token(); err != nil {
-			return nil, err
-		}
-		return arr, nil
-	}
-	return nil, fmt.Errorf("unexpected delimiter %q", d)
+	return DecodeStrictJSON(doc, 0, func(m []Member) any { return m })
 }
 
 // writeCanonical writes v, as readValue produces it, in canonical form.
@@ -165,17 +95,17 @@ func writeCanonical(buf *bytes.Buffer, v any) error {
 			}
 		}
 		buf.WriteByte(']')
-	case []member:
+	case []Member:
 		sorted := slices.Clone(t)
-		slices.SortFunc(sorted, func(a, b member) int { return compareUTF16(a.name, b.name) })
+		slices.SortFunc(sorted, func(a, b Member) int { return compareUTF16(a.Name, b.Name) })
 		buf.WriteByte('{')
 		for i, m := range sorted {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			writeString(buf, m.name)
+			writeString(buf, m.Name)
 			buf.WriteByte(':')
-			if err := writeCanonical(buf, m.value); err != nil {
+			if err := writeCanonical(buf, m.Value); err != nil {
 				return err
 			}
 		}

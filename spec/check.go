@@ -570,8 +570,7 @@ func jsonPointer(path []string) string {
 	var b strings.Builder
 	for _, p := range path {
 		b.WriteByte('/')
-		p = strings.ReplaceAll(p, "~", "~0")
-		b.WriteString(strings.ReplaceAll(p, "/", "~1"))
+		b.WriteString(EscapePointerToken(p))
 	}
 	return b.String()
 }

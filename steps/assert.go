@@ -137,7 +137,7 @@ func findMember(node any, at, name string) (string, any, bool) {
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			ptr := at + "/" + strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
+			ptr := spec.AppendPointer(at, k)
 			if k == name {
 				return ptr, n[k], true
 			}

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/icscert/icscert/spec"
 )
 
 // decodeJSON decodes a JSON document keeping numbers exact (json.Number).
@@ -44,7 +46,7 @@ func splitPointer(ptr string) ([]string, error) {
 	}
 	parts := strings.Split(ptr[1:], "/")
 	for i, p := range parts {
-		parts[i] = strings.ReplaceAll(strings.ReplaceAll(p, "~1", "/"), "~0", "~")
+		parts[i] = spec.UnescapePointerToken(p)
 	}
 	return parts, nil
 }

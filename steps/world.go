@@ -96,7 +96,7 @@ func (s *Suite) newWorld(sc *godog.Scenario) *World {
 	w.Gen.Pool = s.opts.Identifiers
 	for _, t := range sc.Tags {
 		w.Tags = append(w.Tags, t.Name)
-		if m := requirementTag(t.Name); m != "" {
+		if m := spec.RequirementTag(t.Name); m != "" {
 			w.Requirements = append(w.Requirements, m)
 		}
 	}
@@ -113,17 +113,6 @@ func letters(n uint64) string {
 			return string(b)
 		}
 	}
-}
-
-// requirementTag returns the catalogue id a tag like "@READ-004" names, or "".
-func requirementTag(tag string) string {
-	id := strings.TrimPrefix(tag, "@")
-	dash := strings.IndexByte(id, '-')
-	if dash < 1 || len(id)-dash-1 != 3 || strings.Trim(id[dash+1:], "0123456789") != "" ||
-		strings.Trim(id[:dash], "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" || id == tag {
-		return ""
-	}
-	return id
 }
 
 // Context returns the scenario's context: it carries the World and is cancelled when the

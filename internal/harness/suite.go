@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -27,9 +26,6 @@ const (
 	// tagExclusive marks a scenario that must run alone, such as a load check.
 	tagExclusive = "@exclusive"
 )
-
-// requirementTagRe matches a tag that names a catalogue id, e.g. @READ-004.
-var requirementTagRe = regexp.MustCompile(`^@([A-Z]+-[0-9]{3})$`)
 
 // suiteScenario is one scenario (one pickle: an outline gives one per example row) of the
 // embedded suite, as parsed before any run.
@@ -118,15 +114,15 @@ func newSuiteScenario(feature string, p *messages.Pickle, c *spec.Contract) (sui
 			}
 			sc.Capabilities = appendUnique(sc.Capabilities, name)
 		default:
-			m := requirementTagRe.FindStringSubmatch(t.Name)
-			if m == nil {
+			id := spec.RequirementTag(t.Name)
+			if id == "" {
 				continue
 			}
-			if _, ok := c.Requirement(m[1]); !ok {
-				errs = append(errs, fmt.Errorf("tag %s: %s is not in the requirement catalogue", t.Name, m[1]))
+			if _, ok := c.Requirement(id); !ok {
+				errs = append(errs, fmt.Errorf("tag %s: %s is not in the requirement catalogue", t.Name, id))
 				continue
 			}
-			sc.Requirements = appendUnique(sc.Requirements, m[1])
+			sc.Requirements = appendUnique(sc.Requirements, id)
 		}
 	}
 	sc.Negative = negative
