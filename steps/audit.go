@@ -222,9 +222,6 @@ func VerifyAuditChain(events []AuditEvent) error {
 	return nil
 }
 
-// notesKey keys the scenario's accountabilityNotes in its context.
-type notesKey struct{}
-
 // accountabilityNotes is what the audit, access-control, error and versioning steps of one
 // scenario remember between steps.
 type accountabilityNotes struct {
@@ -249,15 +246,6 @@ type recordAttempt struct {
 	resp   *Response
 }
 
-// acctNotes returns the scenario's notes.
-func acctNotes(ctx context.Context) *accountabilityNotes {
-	n, ok := ctx.Value(notesKey{}).(*accountabilityNotes)
-	if !ok {
-		panic("steps: no accountability notes in context: registerAudit installs them")
-	}
-	return n
-}
-
 // registerAudit adds the steps of the audit trail (AUDIT-001..AUDIT-004) and gives every
 // scenario the notes that the audit, access-control, error and versioning steps share:
 //
@@ -271,11 +259,6 @@ func acctNotes(ctx context.Context) *accountabilityNotes {
 //	When 27 practitioners from the health sector of council 201 each read the child "Amara" in turn
 //	Then the access history lists the last 25 of those reads first, newest first
 func registerAudit(sc *godog.ScenarioContext) {
-	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
-		return context.WithValue(ctx, notesKey{}, &accountabilityNotes{
-			snapshots: map[string]*Response{}, refused: map[string]refusedChildCreate{},
-		}), nil
-	})
 	registerAuditRequests(sc)
 	registerAuditEvents(sc)
 	registerAuditChain(sc)
@@ -401,7 +384,7 @@ func registerAuditEvents(sc *godog.ScenarioContext) {
 		})
 	define(sc, `^that audit event (lists|does not list) the tier "(T[1-6])" as disclosed$`,
 		func(ctx context.Context, how, tier string) error {
-			n := acctNotes(ctx)
+			n := WorldFrom(ctx).notes
 			ev, r := n.event, n.eventResponse
 			if ev == nil || r == nil {
 				return Configf("no audit event found yet: use \"the audit log records that request …\" first")
@@ -475,7 +458,7 @@ func findLastRequestEvent(ctx context.Context, alias string) (*AuditEvent, *Resp
 	if err != nil {
 		return nil, nil, err
 	}
-	n := acctNotes(ctx)
+	n := WorldFrom(ctx).notes
 	n.event, n.eventResponse = ev, r
 	return ev, r, nil
 }
@@ -683,12 +666,12 @@ func registerAuditChain(sc *godog.ScenarioContext) {
 		if len(events) == 0 {
 			return Failf("/events", "the events about the child", "none", "the audit log holds no event about a child the scenario created")
 		}
-		acctNotes(ctx).snapshot = events
+		WorldFrom(ctx).notes.snapshot = events
 		return nil
 	})
 	define(sc, `^`+Subject+` tr(?:y|ies) to change, delete and add audit events$`, func(ctx context.Context, who string) error {
 		w := WorldFrom(ctx)
-		n := acctNotes(ctx)
+		n := WorldFrom(ctx).notes
 		actor, err := w.Subject(who)
 		if err != nil {
 			return err
@@ -723,7 +706,7 @@ func registerAuditChain(sc *godog.ScenarioContext) {
 		return nil
 	})
 	define(sc, `^every attempt to change the audit log was refused$`, func(ctx context.Context) error {
-		n := acctNotes(ctx)
+		n := WorldFrom(ctx).notes
 		if len(n.attempts) == 0 {
 			return Configf("no attempts to check")
 		}
@@ -740,7 +723,7 @@ func registerAuditChain(sc *godog.ScenarioContext) {
 	define(sc, `^the audit events about the child "([^"]+)" are unchanged and still linked by their hashes$`,
 		func(ctx context.Context, alias string) error {
 			w := WorldFrom(ctx)
-			n := acctNotes(ctx)
+			n := WorldFrom(ctx).notes
 			before := n.snapshot
 			if len(before) == 0 {
 				return Configf("no audit events read yet: use \"the auditor has read the audit events about the child …\" first")
@@ -810,7 +793,7 @@ func registerAccessHistory(sc *godog.ScenarioContext) {
 	define(sc, `^(\d+) practitioners from the health sector of council (\d{3}) each read the child "([^"]+)" in turn$`,
 		func(ctx context.Context, count int, council, alias string) error {
 			w := WorldFrom(ctx)
-			n := acctNotes(ctx)
+			n := WorldFrom(ctx).notes
 			for i := range count {
 				a, err := w.AddActor(fmt.Sprintf("\x00reader-%d", len(n.readers)+1), "PRACTITIONER", "HEALTH", council, "")
 				if err != nil {
@@ -841,7 +824,7 @@ func registerAccessHistory(sc *godog.ScenarioContext) {
 	})
 	define(sc, `^the access history lists the last (\d+) of those reads first, newest first$`, func(ctx context.Context, count int) error {
 		w := WorldFrom(ctx)
-		n := acctNotes(ctx)
+		n := WorldFrom(ctx).notes
 		if count > len(n.readers) {
 			return Configf("only %d reads were made, not %d", len(n.readers), count)
 		}

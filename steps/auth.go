@@ -124,7 +124,7 @@ func registerAuthentication(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		acctNotes(ctx).refused[alias] = refusedChildCreate{body: body, council: actor.Council}
+		WorldFrom(ctx).notes.refused[alias] = refusedChildCreate{body: body, council: actor.Council}
 		_, err = w.presentToken(Request{Method: "POST", Path: "/v1/children", Body: body}, actor, kind)
 		return err
 	})
@@ -143,7 +143,7 @@ func registerAuthentication(sc *godog.ScenarioContext) {
 	}))
 	define(sc, `^no record of the refused child "([^"]+)" exists$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
-		refused, ok := acctNotes(ctx).refused[alias]
+		refused, ok := WorldFrom(ctx).notes.refused[alias]
 		if !ok {
 			return Configf("no refused create of %q in this scenario", alias)
 		}
@@ -357,7 +357,7 @@ func registerRoleTable(sc *godog.ScenarioContext) {
 	})
 	define(sc, `^`+Subject+` tr(?:y|ies) to `+roleOpPattern+` each of those records and an unknown one$`, func(ctx context.Context, who, op string) error {
 		w := WorldFrom(ctx)
-		n := acctNotes(ctx)
+		n := WorldFrom(ctx).notes
 		actor, err := w.Subject(who)
 		if err != nil {
 			return err
@@ -388,7 +388,7 @@ func registerRoleTable(sc *godog.ScenarioContext) {
 		return nil
 	})
 	define(sc, `^every attempt is refused with 403 FORBIDDEN$`, func(ctx context.Context) error {
-		n := acctNotes(ctx)
+		n := WorldFrom(ctx).notes
 		if len(n.attempts) == 0 {
 			return Configf("no attempts to check")
 		}

@@ -231,7 +231,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 
 	define(sc, `^the response shows the consent "([^"]+)" as recorded by "([^"]+)"$`, func(ctx context.Context, name, recorder string) error {
 		w := WorldFrom(ctx)
-		s, err := scenarioRecordsOf(ctx).get("consent", name)
+		s, err := WorldFrom(ctx).records.get("consent", name)
 		if err != nil {
 			return err
 		}
@@ -254,7 +254,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		s := scenarioRecordsOf(ctx).byKind["consent"][name]
+		s := WorldFrom(ctx).records.byKind["consent"][name]
 		if s == nil {
 			return Configf("no consent named %q was sent in this scenario", name)
 		}
@@ -287,7 +287,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 	}))
 	define(sc, `^the consent "([^"]+)" is unchanged$`, func(ctx context.Context, name string) error {
 		w := WorldFrom(ctx)
-		s, err := scenarioRecordsOf(ctx).get("consent", name)
+		s, err := WorldFrom(ctx).records.get("consent", name)
 		if err != nil {
 			return err
 		}
@@ -300,7 +300,7 @@ func registerConsent(sc *godog.ScenarioContext) {
 	})
 	define(sc, `^the consent "([^"]+)" is recorded as withdrawn with effect from `+relDatePattern+`$`, func(ctx context.Context, name, on string) error {
 		w := WorldFrom(ctx)
-		s, err := scenarioRecordsOf(ctx).get("consent", name)
+		s, err := WorldFrom(ctx).records.get("consent", name)
 		if err != nil {
 			return err
 		}

@@ -94,7 +94,7 @@ func (w *World) subjectAndIdemCreate(ctx context.Context, who string) (*Actor, *
 	if err != nil {
 		return nil, nil, err
 	}
-	n := acctNotes(ctx)
+	n := WorldFrom(ctx).notes
 	if n.idem == nil {
 		return nil, nil, Configf("no create with an Idempotency-Key yet")
 	}
@@ -173,7 +173,7 @@ func registerProblemChecks(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		acctNotes(ctx).errorCase, acctNotes(ctx).errorChild = kind, alias
+		WorldFrom(ctx).notes.errorCase, WorldFrom(ctx).notes.errorChild = kind, alias
 		req, err := errorCases[kind].build(w, c)
 		if err != nil {
 			return err
@@ -187,11 +187,11 @@ func registerProblemChecks(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		if ec, ok := errorCases[acctNotes(ctx).errorCase]; ok && r.Status != ec.status {
+		if ec, ok := errorCases[WorldFrom(ctx).notes.errorCase]; ok && r.Status != ec.status {
 			// Which error a request gets is the rule of the requirement that owns it; ERR-001
 			// governs only the form of the error.
 			return Attribute(Failf("status", strconv.Itoa(ec.status), strconv.Itoa(r.Status)+problemHint(r),
-				"the request that %s was not answered with the status the contract gives it", acctNotes(ctx).errorCase), ec.owner)
+				"the request that %s was not answered with the status the contract gives it", WorldFrom(ctx).notes.errorCase), ec.owner)
 		}
 		if r.Status < 400 {
 			return Failf("status", "an error status (4xx or 5xx)", strconv.Itoa(r.Status), "the request that must fail succeeded")
@@ -240,7 +240,7 @@ func registerProblemChecks(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		if c, err := w.Child(acctNotes(ctx).errorChild); err == nil {
+		if c, err := w.Child(WorldFrom(ctx).notes.errorChild); err == nil {
 			values := personalDataSent(c.Sent)
 			whats := make([]string, 0, len(values))
 			for what := range values {
@@ -284,7 +284,7 @@ func registerFieldErrors(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		acctNotes(ctx).refused[alias] = refusedChildCreate{body: body, council: actor.Council}
+		WorldFrom(ctx).notes.refused[alias] = refusedChildCreate{body: body, council: actor.Council}
 		_, err = w.Send(Request{Method: "POST", Path: "/v1/children", Body: body, As: actor, Invalid: true})
 		return err
 	})
@@ -325,7 +325,7 @@ func registerFieldErrors(sc *godog.ScenarioContext) {
 		return Failf("/errors", "a field error at "+ptr, absent, "the problem does not report the field")
 	})
 	define(sc, `^no record of the child "([^"]+)" was created$`, func(ctx context.Context, alias string) error {
-		refused, ok := acctNotes(ctx).refused[alias]
+		refused, ok := WorldFrom(ctx).notes.refused[alias]
 		if !ok {
 			return Configf("no refused create of %q in this scenario", alias)
 		}
@@ -346,11 +346,11 @@ func registerOverload(sc *godog.ScenarioContext) {
 			reqs[i] = Request{Method: "GET", Path: "/v1/children/" + c.ID, As: actor, Purpose: defaultPurposes[actor.Role]}
 		}
 		answers, err := w.SendConcurrently(reqs)
-		acctNotes(ctx).burst = answers
+		WorldFrom(ctx).notes.burst = answers
 		return err
 	})
 	define(sc, `^every answer is a success, or a 429 or 503 with a valid Retry-After$`, func(ctx context.Context) error {
-		answers := acctNotes(ctx).burst
+		answers := WorldFrom(ctx).notes.burst
 		if len(answers) == 0 {
 			return Configf("no burst of requests to check")
 		}
@@ -412,7 +412,7 @@ func registerIdempotency(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		n := acctNotes(ctx)
+		n := WorldFrom(ctx).notes
 		n.idem = &idemCreate{key: "icscert-" + w.tag + "-" + alias, body: body, council: actor.Council}
 		r, err := w.Send(Request{Method: "POST", Path: "/v1/children", Body: body, As: actor, Header: http.Header{"Idempotency-Key": {n.idem.key}}})
 		if err != nil {
@@ -453,7 +453,7 @@ func registerIdempotency(sc *godog.ScenarioContext) {
 		return err
 	})
 	define(sc, `^every successful answer to the create names the same child$`, func(ctx context.Context) error {
-		n := acctNotes(ctx)
+		n := WorldFrom(ctx).notes
 		if n.idem == nil || len(n.idem.answers) == 0 {
 			return Configf("no create with an Idempotency-Key yet")
 		}
@@ -479,7 +479,7 @@ func registerIdempotency(sc *godog.ScenarioContext) {
 		return nil
 	})
 	define(sc, `^the repeated create answered exactly as the first$`, func(ctx context.Context) error {
-		n := acctNotes(ctx)
+		n := WorldFrom(ctx).notes
 		if n.idem == nil || len(n.idem.answers) < 2 {
 			return Configf("no repeated create with an Idempotency-Key yet")
 		}
@@ -498,7 +498,7 @@ func registerIdempotency(sc *godog.ScenarioContext) {
 	})
 	define(sc, `^exactly one record of that child exists$`, func(ctx context.Context) error {
 		w := WorldFrom(ctx)
-		n := acctNotes(ctx)
+		n := WorldFrom(ctx).notes
 		if n.idem == nil {
 			return Configf("no create with an Idempotency-Key yet")
 		}

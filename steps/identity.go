@@ -24,8 +24,8 @@ import (
 // (READ) steps share with them: creates a scenario expects to be refused, finding one child's
 // record in a response, and the values a child was created with.
 
-// lookupState is the part of a scenario's state that only these steps use. It lives in the
-// scenario's context, put there by a Before hook of registerIdentity.
+// lookupState is the part of a scenario's state that the identity, search and read steps
+// share (World.lookup).
 type lookupState struct {
 	// attempts are the creates the scenario sent expecting a refusal, by alias, so that a later
 	// step can check that nothing was created.
@@ -39,22 +39,6 @@ type lookupState struct {
 type createAttempt struct {
 	body  any    // the body sent, as decoded JSON
 	actor *Actor // who sent it
-}
-
-type lookupKey struct{}
-
-// withLookupState is the Before hook that gives each scenario an empty lookupState.
-func withLookupState(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
-	return context.WithValue(ctx, lookupKey{}, &lookupState{attempts: map[string]createAttempt{}, involvements: map[string]spec.NewInvolvement{}}), nil
-}
-
-// lookupFrom returns the scenario's lookupState.
-func lookupFrom(ctx context.Context) (*lookupState, error) {
-	s, ok := ctx.Value(lookupKey{}).(*lookupState)
-	if !ok {
-		return nil, Configf("no lookup state in the scenario: registerIdentity must be registered")
-	}
-	return s, nil
 }
 
 // sendCreate sends POST /v1/children with body as actor. When the target answers 201 with an
@@ -84,10 +68,7 @@ func (w *World) sendCreate(actor *Actor, alias string, body any, invalid bool) (
 // for "no child … was created".
 func tryCreate(ctx context.Context, who, alias string, body any) error {
 	w := WorldFrom(ctx)
-	st, err := lookupFrom(ctx)
-	if err != nil {
-		return err
-	}
+	st := WorldFrom(ctx).lookup
 	actor, err := w.Subject(who)
 	if err != nil {
 		return err
@@ -302,7 +283,6 @@ func expectNotInBody(r *Response, needle, what string) error {
 //	Then the record of "Ada" holds the identifiers of "Ada" and "Bea"
 //	When "Mo" replaces the NHS number of the child "Ada", marking the old one SUPERSEDED
 func registerIdentity(sc *godog.ScenarioContext) {
-	sc.Before(withLookupState)
 	registerIdentifierChecks(sc)
 	registerCouncilChecks(sc)
 	registerChildIDs(sc)
@@ -358,10 +338,7 @@ func registerIdentifierChecks(sc *godog.ScenarioContext) {
 			return WorldFrom(ctx).expectFieldError(field, code)
 		})
 	define(sc, `^no child "([^"]+)" was created$`, func(ctx context.Context, alias string) error {
-		st, err := lookupFrom(ctx)
-		if err != nil {
-			return err
-		}
+		st := WorldFrom(ctx).lookup
 		return WorldFrom(ctx).expectNotCreated(st, alias)
 	})
 	define(sc, `^the record of "([^"]+)" holds its (NHS number|UPN) as sent, without spaces and in capitals$`,
@@ -948,10 +925,7 @@ func registerMerges(sc *godog.ScenarioContext) {
 		if err != nil {
 			return err
 		}
-		st, err := lookupFrom(ctx)
-		if err != nil {
-			return err
-		}
+		st := WorldFrom(ctx).lookup
 		start := w.harnessToday().AddDate(0, -2, 0).Format(time.DateOnly)
 		body := w.Gen.Involvement(service, start)
 		st.involvements[alias+" "+service] = body

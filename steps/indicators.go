@@ -108,7 +108,7 @@ func registerIndicators(sc *godog.ScenarioContext) {
 		inAMonth, _ := w.relDate("30 days from now")
 		body := indicatorBase(typ, date, inAMonth)
 		if inv != "" {
-			s, err := scenarioRecordsOf(ctx).get("involvement", inv)
+			s, err := WorldFrom(ctx).records.get("involvement", inv)
 			if err != nil {
 				return err
 			}

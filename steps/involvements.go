@@ -39,18 +39,6 @@ type scenarioRecords struct {
 	addresses map[string]map[string]any
 }
 
-type scenarioRecordsKey struct{}
-
-// scenarioRecordsOf returns the scenario's records, installed by the Before hook of
-// registerInvolvements.
-func scenarioRecordsOf(ctx context.Context) *scenarioRecords {
-	r, ok := ctx.Value(scenarioRecordsKey{}).(*scenarioRecords)
-	if !ok {
-		panic("steps: no records in context: registerInvolvements installs them")
-	}
-	return r
-}
-
 func (r *scenarioRecords) put(kind string, s *scenarioRecord) {
 	if r.byKind[kind] == nil {
 		r.byKind[kind] = map[string]*scenarioRecord{}
@@ -284,7 +272,7 @@ func (w *World) createChildResource(ctx context.Context, actor *Actor, c *Child,
 		return r, "", nil
 	}
 	m, id := createdResource(r)
-	scenarioRecordsOf(ctx).put(kind, &scenarioRecord{Name: name, Child: c.Alias, ID: id, Body: body, Actor: actor, Response: m})
+	WorldFrom(ctx).records.put(kind, &scenarioRecord{Name: name, Child: c.Alias, ID: id, Body: body, Actor: actor, Response: m})
 	if id != "" {
 		w.Remember(kind, name, id)
 	}
@@ -391,7 +379,7 @@ func (w *World) subjectAndRecord(ctx context.Context, who, kind, name string) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := scenarioRecordsOf(ctx).get(kind, name)
+	s, err := WorldFrom(ctx).records.get(kind, name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -402,7 +390,7 @@ func (w *World) subjectAndRecord(ctx context.Context, who, kind, name string) (*
 // reads from the latest response. It returns the entry and its index (nil and -1 when the
 // response does not show it) and the record.
 func (w *World) latestEntry(ctx context.Context, kind, name string, entries func(*Response) ([]map[string]any, error)) (map[string]any, int, *scenarioRecord, error) {
-	s, err := scenarioRecordsOf(ctx).get(kind, name)
+	s, err := WorldFrom(ctx).records.get(kind, name)
 	if err != nil {
 		return nil, 0, nil, err
 	}
@@ -589,11 +577,6 @@ func registerRecords(sc *godog.ScenarioContext) {
 //	Then the responsible council's management sees the involvement "camhs" in full
 //	Then "Amara" has exactly one current GP practice
 func registerInvolvements(sc *godog.ScenarioContext) {
-	sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
-		return context.WithValue(ctx, scenarioRecordsKey{}, &scenarioRecords{
-			byKind: map[string]map[string]*scenarioRecord{}, extra: map[string][]string{}, addresses: map[string]map[string]any{},
-		}), nil
-	})
 
 	const add = `^` + Subject + ` (adds?|has added|have added|tries to add|try to add) an? (?:"([A-Z_]+)" )?involvement(?: "([^"]+)")? to "([^"]+)"(?: starting ` + relDatePattern + `)?(?: on the basis of consent "([^"]+)")?`
 	addStep := func(ctx context.Context, who, verb, service, name, alias, start, consent string, t *godog.Table) error {
@@ -607,7 +590,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 			return err
 		}
 		if consent != "" {
-			c, err := scenarioRecordsOf(ctx).get("consent", consent)
+			c, err := WorldFrom(ctx).records.get("consent", consent)
 			if err != nil {
 				return err
 			}
@@ -777,7 +760,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 	})
 	define(sc, `^no provider details of the involvement "([^"]+)" appear in the response$`, func(ctx context.Context, name string) error {
 		w := WorldFrom(ctx)
-		s, err := scenarioRecordsOf(ctx).get("involvement", name)
+		s, err := WorldFrom(ctx).records.get("involvement", name)
 		if err != nil {
 			return err
 		}
@@ -884,7 +867,7 @@ func registerInvolvements(sc *godog.ScenarioContext) {
 // managementEntry finds the named involvement in the list of the responsible council's
 // management.
 func (w *World) managementEntry(ctx context.Context, name string) (map[string]any, int, *scenarioRecord, error) {
-	s, err := scenarioRecordsOf(ctx).get("involvement", name)
+	s, err := WorldFrom(ctx).records.get("involvement", name)
 	if err != nil {
 		return nil, 0, nil, err
 	}

@@ -307,10 +307,7 @@ func sameGivenAndFamily(a, b any) bool {
 // practitioner appears, by member or by value (withheld; the involvement itself may be listed
 // in brokered form or not at all).
 func (w *World) expectProvider(ctx context.Context, alias, service string, disclosed bool) error {
-	st, err := lookupFrom(ctx)
-	if err != nil {
-		return err
-	}
+	st := WorldFrom(ctx).lookup
 	sent, ok := st.involvements[alias+" "+service]
 	if !ok {
 		return Configf("no %s involvement was set up for %q", service, alias)

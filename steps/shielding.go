@@ -62,7 +62,7 @@ func (w *World) locatingStrings(ctx context.Context, alias string) ([]string, er
 			}
 		}
 	}
-	out = append(out, scenarioRecordsOf(ctx).extra[alias]...)
+	out = append(out, WorldFrom(ctx).records.extra[alias]...)
 	// Leave out code values and short strings that a T1 field could hold by chance.
 	kept := out[:0]
 	for _, s := range out {
@@ -192,7 +192,7 @@ func registerShielding(sc *godog.ScenarioContext) {
 		}
 		addr, _, _ := Lookup(fresh, "/address")
 		m, _ := addr.(map[string]any)
-		rec := scenarioRecordsOf(ctx)
+		rec := WorldFrom(ctx).records
 		rec.addresses[alias] = m
 		if pc, ok := m["postcode"].(string); ok {
 			rec.extra[alias] = append(rec.extra[alias], pc)
@@ -354,7 +354,7 @@ func registerShielding(sc *godog.ScenarioContext) {
 			return err
 		}
 		want, _, _ := Lookup(c.Sent, "/address/postcode")
-		if a, ok := scenarioRecordsOf(ctx).addresses[alias]; ok {
+		if a, ok := WorldFrom(ctx).records.addresses[alias]; ok {
 			want = a["postcode"]
 		}
 		return w.ExpectField("/address/postcode", want)

@@ -51,7 +51,7 @@ func registerVersioning(sc *godog.ScenarioContext) {
 			req.Invalid = true
 		}
 		r, err := w.Send(req)
-		n := acctNotes(ctx)
+		n := WorldFrom(ctx).notes
 		n.update, n.patched = r, []string{"name"}
 		return err
 	})
@@ -73,7 +73,7 @@ func registerVersioning(sc *godog.ScenarioContext) {
 			Method: "PATCH", Path: "/v1/children/" + c.ID, As: actor, Body: body.Content,
 			Header: http.Header{"If-Match": {recordETag(before)}}, Invalid: true,
 		})
-		n := acctNotes(ctx)
+		n := WorldFrom(ctx).notes
 		n.update, n.patched = r, nil
 		for k := range sent {
 			n.patched = append(n.patched, k)
@@ -82,7 +82,7 @@ func registerVersioning(sc *godog.ScenarioContext) {
 	})
 	define(sc, `^the child "([^"]+)" is unchanged$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
-		n := acctNotes(ctx)
+		n := WorldFrom(ctx).notes
 		before, ok := n.snapshots[alias]
 		if !ok {
 			return Configf("no update of %q tried yet", alias)
@@ -112,7 +112,7 @@ func registerVersioning(sc *godog.ScenarioContext) {
 	})
 	define(sc, `^the child "([^"]+)" now has the family name "([^"]+)" at the next version$`, func(ctx context.Context, alias, family string) error {
 		w := WorldFrom(ctx)
-		n := acctNotes(ctx)
+		n := WorldFrom(ctx).notes
 		before, ok := n.snapshots[alias]
 		if !ok || n.update == nil {
 			return Configf("no update of %q made yet", alias)
@@ -140,7 +140,7 @@ func registerVersioning(sc *godog.ScenarioContext) {
 	define(sc, `^(\d+) social workers of council (\d{3}) rename the child "([^"]+)" at the same moment with the same ETag$`,
 		func(ctx context.Context, count int, council, alias string) error {
 			w := WorldFrom(ctx)
-			n := acctNotes(ctx)
+			n := WorldFrom(ctx).notes
 			if count < 2 || count > len(rivalNames) {
 				return Configf("between 2 and %d renames at once, not %d", len(rivalNames), count)
 			}
@@ -169,7 +169,7 @@ func registerVersioning(sc *godog.ScenarioContext) {
 			return err
 		})
 	define(sc, `^exactly one rename succeeded and every other was refused with 412 PRECONDITION_FAILED$`, func(ctx context.Context) error {
-		n := acctNotes(ctx)
+		n := WorldFrom(ctx).notes
 		if len(n.burst) == 0 {
 			return Configf("no concurrent renames yet")
 		}
@@ -205,7 +205,7 @@ func registerVersioning(sc *godog.ScenarioContext) {
 	})
 	define(sc, `^each refused social worker reading the child "([^"]+)" again sees the winning rename at the new version$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)
-		n := acctNotes(ctx)
+		n := WorldFrom(ctx).notes
 		before, ok := n.snapshots[alias]
 		if !ok || len(n.burst) != len(n.readers) {
 			return Configf("no concurrent renames of %q yet", alias)
@@ -255,7 +255,7 @@ func (w *World) snapshotBeforeUpdate(ctx context.Context, alias string) (*Respon
 			Expected: "200", Actual: strconv.Itoa(r.Status) + problemHint(r),
 		}
 	}
-	acctNotes(ctx).snapshots[alias] = r
+	WorldFrom(ctx).notes.snapshots[alias] = r
 	return r, nil
 }
 

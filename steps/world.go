@@ -44,6 +44,12 @@ type World struct {
 	names    map[string]map[string]string
 	children map[string]*Child
 
+	// What the step files remember between steps, each built empty by newWorld. A step reaches
+	// them through WorldFrom(ctx); none lives in the context or in a hook of its own.
+	lookup  *lookupState         // creates expected to be refused, involvements set up (identity, search, read)
+	records *scenarioRecords     // involvements, indicators and consents sent; shielded strings
+	notes   *accountabilityNotes // audit, access-control, error and versioning steps
+
 	exchanges []reports.Exchange
 	findings  []Finding
 	stepID    string
@@ -90,7 +96,12 @@ func (s *Suite) newWorld(sc *godog.Scenario) *World {
 		actors:     map[string]*Actor{},
 		names:      map[string]map[string]string{},
 		children:   map[string]*Child{},
-		tag:        letters(sum),
+		lookup:     &lookupState{attempts: map[string]createAttempt{}, involvements: map[string]spec.NewInvolvement{}},
+		records: &scenarioRecords{
+			byKind: map[string]map[string]*scenarioRecord{}, extra: map[string][]string{}, addresses: map[string]map[string]any{},
+		},
+		notes: &accountabilityNotes{snapshots: map[string]*Response{}, refused: map[string]refusedChildCreate{}},
+		tag:   letters(sum),
 	}
 	w.Gen.Today = s.now().UTC()
 	w.Gen.Pool = s.opts.Identifiers
