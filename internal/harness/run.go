@@ -132,19 +132,77 @@ func (r *runner) stop(v reports.Verdict, format string, args ...any) {
 	r.rep.Message = fmt.Sprintf(format, args...)
 }
 
+// run is the main data flow of a run, one named phase after another: load, select, start
+// target, preflight, run, collect. A phase that cannot go on returns a *stopped, which ends the
+// run with its verdict and message; the report keeps what the phases before it filled in.
 func (r *runner) run(ctx context.Context) {
+	if err := r.phases(ctx); err != nil {
+		var s *stopped
+		if !errors.As(err, &s) {
+			s = &stopped{verdict: reports.Config, msg: err.Error()}
+		}
+		r.stop(s.verdict, "%s", s.msg)
+	}
+}
+
+func (r *runner) phases(ctx context.Context) error {
+	in, err := r.load()
+	if err != nil {
+		return err
+	}
+	sel := r.selectScenarios(in)
+	sys, err := r.startTarget(ctx, in)
+	if sys != nil {
+		defer sys.close()
+	}
+	if err != nil {
+		return err
+	}
+	if err := r.preflight(ctx, in, sys); err != nil {
+		return err
+	}
+	col, err := r.runScenarios(ctx, in, sel, sys)
+	if err != nil {
+		return err
+	}
+	r.collect(in, sel, col)
+	return nil
+}
+
+// stopped ends a run early with a verdict and a message.
+type stopped struct {
+	verdict reports.Verdict
+	msg     string
+}
+
+func (s *stopped) Error() string { return s.msg }
+
+func stopf(v reports.Verdict, format string, args ...any) error {
+	return &stopped{verdict: v, msg: fmt.Sprintf(format, args...)}
+}
+
+// loaded is what the load phase reads: the contract, the target, the tag selection and the
+// suite.
+type loaded struct {
+	contract *spec.Contract
+	target   *Target
+	tags     TagExpr
+	suite    *suite
+}
+
+// load checks the options and reads the contract, the target and the suite, filling in the
+// report's suite, requirements and target.
+func (r *runner) load() (*loaded, error) {
 	cfg := r.cfg
 	switch cfg.FailOn {
 	case "", reports.FailOnMust, reports.FailOnShould:
 	default:
 		r.rep.FailOn = ""
-		r.stop(reports.Config, "fail-on %q: want %q or %q", cfg.FailOn, reports.FailOnMust, reports.FailOnShould)
-		return
+		return nil, stopf(reports.Config, "fail-on %q: want %q or %q", cfg.FailOn, reports.FailOnMust, reports.FailOnShould)
 	}
 	contract, err := spec.Load()
 	if err != nil {
-		r.stop(reports.Config, "%v", err)
-		return
+		return nil, stopf(reports.Config, "%v", err)
 	}
 	r.rep.Suite.SpecVersion = contract.Version
 	r.rep.Suite.SpecDigest = contract.Digest
@@ -157,25 +215,21 @@ func (r *runner) run(ctx context.Context) {
 	target := cfg.Target
 	if target == nil {
 		if target, err = LoadTarget(cfg.TargetFile); err != nil {
-			r.stop(reports.Config, "%v", err)
-			return
+			return nil, stopf(reports.Config, "%v", err)
 		}
 	} else if err := target.Validate(); err != nil {
-		r.stop(reports.Config, "target: %v", err)
-		return
+		return nil, stopf(reports.Config, "target: %v", err)
 	}
 	if cfg.Resolve != nil {
 		if err := cfg.Resolve(target); err != nil {
-			r.stop(reports.Config, "target: %v", err)
-			return
+			return nil, stopf(reports.Config, "target: %v", err)
 		}
 	}
 	r.rep.Target = target.report(target.BaseURL)
 
 	tags, err := ParseTags(cfg.Tags)
 	if err != nil {
-		r.stop(reports.Config, "%v", err)
-		return
+		return nil, stopf(reports.Config, "%v", err)
 	}
 	fsys := cfg.Features
 	if fsys == nil {
@@ -183,108 +237,143 @@ func (r *runner) run(ctx context.Context) {
 	}
 	suite, err := loadSuite(fsys, features.Root, contract)
 	if err != nil {
-		r.stop(reports.Config, "%v", err)
-		return
+		return nil, stopf(reports.Config, "%v", err)
 	}
 	r.rep.Suite.SuiteVersion = SuiteVersion + "+features." + suite.digest()
+	return &loaded{contract: contract, target: target, tags: tags, suite: suite}, nil
+}
 
-	// Scenarios outside the tag selection are SKIPPED; those needing a capability the target
-	// does not declare supported are NOT_APPLICABLE; the rest run.
+// selection is what the select phase decides: the verdict of each scenario that will not run
+// (SKIPPED outside the tag selection, NOT_APPLICABLE for a capability the target does not
+// support; "" for one that runs) and the tag expression of the runnable ones.
+type selection struct {
+	verdicts map[string]reports.Verdict
+	runnable TagExpr
+}
+
+// selectScenarios decides which scenarios run and counts them for the progress line.
+func (r *runner) selectScenarios(in *loaded) selection {
 	var unsupported []string
-	for _, c := range suite.capabilities() {
-		if !target.Supports(c) {
+	for _, c := range in.suite.capabilities() {
+		if !in.target.Supports(c) {
 			unsupported = append(unsupported, capabilityPrefix+c)
 		}
 	}
-	selected := map[string]reports.Verdict{}
-	for _, sc := range suite.scenarios {
+	sel := selection{verdicts: map[string]reports.Verdict{}, runnable: in.tags.Without(unsupported...)}
+	for _, sc := range in.suite.scenarios {
 		switch {
-		case !tags.Match(sc.Tags):
-			selected[sc.ID] = reports.Skipped
-		case needsUnsupported(sc, target):
-			selected[sc.ID] = reports.NotApplicable
+		case !in.tags.Match(sc.Tags):
+			sel.verdicts[sc.ID] = reports.Skipped
+		case needsUnsupported(sc, in.target):
+			sel.verdicts[sc.ID] = reports.NotApplicable
 		default:
-			selected[sc.ID] = ""
+			sel.verdicts[sc.ID] = ""
 			r.total++
 		}
 	}
+	return sel
+}
 
+// system is the started target and what the run talks to it with. close releases it all.
+type system struct {
+	issuer         *fixtures.Issuer
+	audience       string
+	baseURL        string
+	client         *http.Client
+	requestTimeout time.Duration
+	closers        []func()
+}
+
+func (s *system) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// startTarget serves the harness's token issuer and starts the target trusting it. The
+// returned system, even with an error, must be closed.
+func (r *runner) startTarget(ctx context.Context, in *loaded) (*system, error) {
 	issuer, listener, err := r.serveIssuer()
 	if err != nil {
-		r.stop(reports.Config, "%v", err)
-		return
+		return nil, stopf(reports.Config, "%v", err)
 	}
-	defer listener.Close()
-	audience := target.Auth.Audience
-	if audience == "" {
-		audience = fixtures.DefaultAudience
+	sys := &system{issuer: issuer, audience: in.target.Auth.Audience}
+	sys.closers = append(sys.closers, func() { _ = listener.Close() })
+	if sys.audience == "" {
+		sys.audience = fixtures.DefaultAudience
 	}
 	r.progressf("harness token issuer %s, keys at %s\n", issuer.URL(), issuer.JWKSURL())
 
-	baseURL, stopTarget, err := target.Start(ctx, Trust{
-		JWKS: issuer.JWKS(), JWKSURL: issuer.JWKSURL(), Issuer: issuer.URL(), Audience: audience,
+	baseURL, stopTarget, err := in.target.Start(ctx, Trust{
+		JWKS: issuer.JWKS(), JWKSURL: issuer.JWKSURL(), Issuer: issuer.URL(), Audience: sys.audience,
 	})
 	if err != nil {
-		r.stop(reports.Error, "%v", err)
-		return
+		return sys, stopf(reports.Error, "%v", err)
 	}
-	defer stopTarget()
-	r.rep.Target = target.report(baseURL)
+	sys.closers = append(sys.closers, stopTarget)
+	sys.baseURL = baseURL
+	r.rep.Target = in.target.report(baseURL)
 
-	requestTimeout := cfg.RequestTimeout
-	if requestTimeout <= 0 {
-		requestTimeout = steps.DefaultRequestTimeout
+	sys.requestTimeout = r.cfg.RequestTimeout
+	if sys.requestTimeout <= 0 {
+		sys.requestTimeout = steps.DefaultRequestTimeout
 	}
-	client := &http.Client{
+	sys.client = &http.Client{
 		Transport:     http.DefaultTransport.(*http.Transport).Clone(),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	defer client.CloseIdleConnections()
-	if _, err := Preflight(ctx, client, baseURL, contract, requestTimeout); err != nil {
+	sys.closers = append(sys.closers, sys.client.CloseIdleConnections)
+	return sys, nil
+}
+
+// preflight checks that the started target can be tested at all.
+func (r *runner) preflight(ctx context.Context, in *loaded, sys *system) error {
+	if _, err := Preflight(ctx, sys.client, sys.baseURL, in.contract, sys.requestTimeout); err != nil {
 		var pe *PreflightError
 		if errors.As(err, &pe) {
-			r.stop(pe.Verdict, "%v", pe.Err)
-		} else {
-			r.stop(reports.Error, "%v", err)
+			return stopf(pe.Verdict, "%v", pe.Err)
 		}
-		return
+		return stopf(reports.Error, "%v", err)
 	}
+	return nil
+}
 
+// runScenarios runs the selected scenarios with godog and collects their outcomes.
+// Scenarios tagged @exclusive (load and overload checks) run alone, after the others, so that
+// the load they make never disturbs another scenario and a system that sheds load correctly is
+// never failed for it.
+func (r *runner) runScenarios(ctx context.Context, in *loaded, sel selection, sys *system) (*collector, error) {
 	col := newCollector(r.onOutcome)
 	stepSuite, err := steps.NewSuite(steps.Options{
-		BaseURL:         baseURL,
-		Contract:        contract,
-		Issuer:          issuer,
-		Audience:        audience,
-		HTTPClient:      client,
-		RequestTimeout:  requestTimeout,
-		ScenarioTimeout: cfg.ScenarioTimeout,
-		Redact:          cfg.Redact,
+		BaseURL:         sys.baseURL,
+		Contract:        in.contract,
+		Issuer:          sys.issuer,
+		Audience:        sys.audience,
+		HTTPClient:      sys.client,
+		RequestTimeout:  sys.requestTimeout,
+		ScenarioTimeout: r.cfg.ScenarioTimeout,
+		Redact:          r.cfg.Redact,
 		Clock:           r.now,
 		OnScenarioEnd:   col.outcome,
 	})
 	if err != nil {
-		r.stop(reports.Config, "%v", err)
-		return
+		return nil, stopf(reports.Config, "%v", err)
 	}
-	concurrency := cfg.Concurrency
+	concurrency := r.cfg.Concurrency
 	if concurrency <= 0 {
 		concurrency = DefaultConcurrency
 	}
-	// Scenarios tagged @exclusive (load and overload checks) run alone, after the others, so
-	// that the load they make never disturbs another scenario and a system that sheds load
-	// correctly is never failed for it.
-	runnable := tags.Without(unsupported...)
 	passes := []struct {
 		tags        TagExpr
 		concurrency int
 	}{
-		{runnable.Without(tagExclusive), concurrency},
-		{runnable.With(tagExclusive), 1},
+		{sel.runnable.Without(tagExclusive), concurrency},
+		{sel.runnable.With(tagExclusive), 1},
 	}
 	active = col
+	defer func() { active = nil }()
 	for _, pass := range passes {
-		if !suite.any(pass.tags) {
+		if !in.suite.any(pass.tags) {
 			continue
 		}
 		status := godog.TestSuite{
@@ -293,7 +382,7 @@ func (r *runner) run(ctx context.Context) {
 			Options: &godog.Options{
 				Format:          formatName,
 				Output:          io.Discard,
-				FeatureContents: suite.files,
+				FeatureContents: in.suite.files,
 				Tags:            pass.tags.String(),
 				Concurrency:     pass.concurrency,
 				Strict:          true,
@@ -302,16 +391,18 @@ func (r *runner) run(ctx context.Context) {
 			},
 		}.Run()
 		if status == 2 {
-			active = nil
-			r.stop(reports.Config, "godog could not run the suite (option error)")
-			return
+			return nil, stopf(reports.Config, "godog could not run the suite (option error)")
 		}
 	}
-	active = nil
 	r.endProgress()
+	return col, nil
+}
 
-	for _, sc := range suite.scenarios {
-		if v := selected[sc.ID]; v != "" {
+// collect turns every scenario of the suite into the report's result: not run (with the
+// selection's verdict), or run (with its outcome).
+func (r *runner) collect(in *loaded, sel selection, col *collector) {
+	for _, sc := range in.suite.scenarios {
+		if v := sel.verdicts[sc.ID]; v != "" {
 			r.rep.Scenarios = append(r.rep.Scenarios, notRun(sc, v))
 			continue
 		}
