@@ -74,6 +74,24 @@
 // charged to the requirement the contract names (see attribution.go): a system that sends
 // dates as dd/mm/yyyy fails READ-004, not every requirement whose scenario read a child.
 //
+// # Adding a requirement (checklist)
+//
+//  1. spec/requirements.yaml: the id, level, group, text and source.
+//  2. spec/openapi.yaml: the operation, schemas, parameters and headers; mark with
+//     x-requirement the parts the requirement owns (see attribution.go for what cannot).
+//  3. features/<group>.feature (features/interop/ for two systems): at least one scenario
+//     tagged @positive (a conforming system is seen doing what the requirement asks) and one
+//     tagged @negative (the scenario provokes what the requirement forbids), both tagged with
+//     the id (@XFER-001) and with @cap-<name> for an optional capability. The tag, not the
+//     scenario's shape, decides which is which; the suite loader insists on exactly one.
+//  4. steps/<group>.go: the new phrases, registered by a registerX of that file (add it to
+//     Register); per-scenario state goes in a typed field of World, built in newWorld.
+//  5. reference/: the behaviour, so that the reference passes; a simulator quirk in
+//     simulators/ if a known vendor defect breaks it, with its expected failure in the profile.
+//  6. Run go test ./internal/harness/ -run TestEveryMustRequirementHasBothScenarios (remove
+//     the id from its pending list), go test ./steps/ -run TestStepGlossary -update (and
+//     review the diff of steps/testdata/glossary.golden), and the calibration in internal/fleet.
+//
 // # Verdicts of a scenario
 //
 // A step's error is classified when the step ends: *TargetError (no response, a timeout) is
