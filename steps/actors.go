@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cucumber/godog"
-
 	"github.com/icscert/icscert/fixtures"
 )
 
@@ -195,7 +193,7 @@ const (
 //
 // Each new actor becomes the current one ("they"). Without "at", actors of one sector and
 // council share an organisation.
-func registerActors(sc *godog.ScenarioContext) {
+func registerActors(sc glossary) {
 	define(sc, `^an? `+rolePattern+`(?: "([^"]+)")? from the `+sectorPattern+` sector of council (\d{3})(?: at "([^"]+)")?$`,
 		func(ctx context.Context, role, name, sector, council, org string) error {
 			_, err := WorldFrom(ctx).AddActor(name, rolePhrases[role], sectorPhrases[sector], council, org)

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cucumber/godog"
-
 	"github.com/icscert/icscert/spec"
 )
 
@@ -258,7 +256,7 @@ type recordAttempt struct {
 //	Then every audit event since the child "Amara" was recorded is linked to the one before it by its hash
 //	When 27 practitioners from the health sector of council 201 each read the child "Amara" in turn
 //	Then the access history lists the last 25 of those reads first, newest first
-func registerAudit(sc *godog.ScenarioContext) {
+func registerAudit(sc glossary) {
 	registerAuditRequests(sc)
 	registerAuditEvents(sc)
 	registerAuditChain(sc)
@@ -266,7 +264,7 @@ func registerAudit(sc *godog.ScenarioContext) {
 }
 
 // registerAuditRequests adds the requests the audit scenarios make.
-func registerAuditRequests(sc *godog.ScenarioContext) {
+func registerAuditRequests(sc glossary) {
 	define(sc, `^`+Subject+` looks? up the child "([^"]+)" by NHS number$`, func(ctx context.Context, who, alias string) error {
 		return lookUpByNHS(ctx, who, alias, true)
 	})
@@ -359,7 +357,7 @@ func personalDataSent(body any) map[string]string {
 }
 
 // registerAuditEvents adds the checks of single audit events (AUDIT-001, AUTH-004).
-func registerAuditEvents(sc *godog.ScenarioContext) {
+func registerAuditEvents(sc glossary) {
 	define(sc, `^the audit log records that request as made by "([^"]+)" about the child "([^"]+)"$`,
 		func(ctx context.Context, name, alias string) error {
 			w := WorldFrom(ctx)
@@ -611,7 +609,7 @@ func tiersInResponse(r *Response) []string {
 }
 
 // registerAuditChain adds the steps of the append-only, hash-chained log (AUDIT-003).
-func registerAuditChain(sc *godog.ScenarioContext) {
+func registerAuditChain(sc glossary) {
 	define(sc, `^the audit log begins with an event whose prevHash is 64 zeros$`, step(func(w *World) error {
 		r, err := w.Send(Request{Method: "GET", Path: "/v1/audit-events?afterSeq=0&limit=20", As: w.auditor()})
 		if err != nil {
@@ -789,7 +787,7 @@ func chainFailure(err error, pages ...*Response) error {
 }
 
 // registerAccessHistory adds the steps of a child's access history (AUDIT-004, AUTH-004).
-func registerAccessHistory(sc *godog.ScenarioContext) {
+func registerAccessHistory(sc glossary) {
 	define(sc, `^(\d+) practitioners from the health sector of council (\d{3}) each read the child "([^"]+)" in turn$`,
 		func(ctx context.Context, count int, council, alias string) error {
 			w := WorldFrom(ctx)

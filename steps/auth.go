@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cucumber/godog"
-
 	"github.com/icscert/icscert/fixtures"
 )
 
@@ -93,14 +91,14 @@ type refusedChildCreate struct {
 //	Then "Sam" is permitted to set a child protection plan on the child "Amara"
 //	Given a child "Old" known to council 202 who was archived 2 years ago
 //	When "Priya" reads the child "Amara" breaking the glass because "Unconscious in A&E"
-func registerAuth(sc *godog.ScenarioContext) {
+func registerAuth(sc glossary) {
 	registerAuthentication(sc)
 	registerRoleTable(sc)
 	registerArchiveAndBreakGlass(sc)
 }
 
 // registerAuthentication adds the steps of AUTH-001.
-func registerAuthentication(sc *godog.ScenarioContext) {
+func registerAuthentication(sc glossary) {
 	define(sc, `^"([^"]+)" reads the child "([^"]+)" presenting `+tokenKindPattern+`$`, func(ctx context.Context, name, alias, kind string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Actor(name)
@@ -338,7 +336,7 @@ func (w *World) tryRoleOp(actor *Actor, op string, t opTarget) (*Response, error
 var heldRecordAliases = []string{"active record", "shielded record", "archived record"}
 
 // registerRoleTable adds the steps of AUTH-002.
-func registerRoleTable(sc *godog.ScenarioContext) {
+func registerRoleTable(sc glossary) {
 	define(sc, `^council (\d{3}) holds an active, a shielded and an archived child record$`, func(ctx context.Context, council string) error {
 		w := WorldFrom(ctx)
 		if _, err := w.CreateChild(heldRecordAliases[0], council, nil); err != nil {
@@ -488,7 +486,7 @@ func (w *World) archivedSince(years, months int) string {
 }
 
 // registerArchiveAndBreakGlass adds the steps of AUTH-003 and AUTH-004.
-func registerArchiveAndBreakGlass(sc *godog.ScenarioContext) {
+func registerArchiveAndBreakGlass(sc glossary) {
 	define(sc, `^a child "([^"]+)" known to council (\d{3}) who was archived (\d+) (months?|years?) ago$`,
 		func(ctx context.Context, alias, council string, n int, unit string) error {
 			w := WorldFrom(ctx)

@@ -197,7 +197,7 @@ func (w *World) readAsManagement(alias string) (*Response, error) {
 //	When they read the child "Amara"
 //	When "Sam" reads the child "Amara" for the purpose "S47_ENQUIRY"
 //	When they read the child "Amara" without a purpose of use
-func registerChildren(sc *godog.ScenarioContext) {
+func registerChildren(sc glossary) {
 	define(sc, `^a child "([^"]+)" (?:known to|recorded by) council (\d{3})$`,
 		func(ctx context.Context, alias, council string) error {
 			_, err := WorldFrom(ctx).CreateChild(alias, council, nil)

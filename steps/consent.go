@@ -99,7 +99,7 @@ func expectConsent(r *Response, s *scenarioRecord, sub, withdrawn string) error 
 //	Then the consent "c" is unchanged
 //	Then the consent "c" is recorded as withdrawn with effect from 2 days ago
 //	Then "Tom" cannot see the child "Ada"
-func registerConsent(sc *godog.ScenarioContext) {
+func registerConsent(sc glossary) {
 	define(sc, `^a child "([^"]+)" of council (\d{3}) who (?:had their (\d+)(?:st|nd|rd|th) birthday (\d+) days? ago|has their (\d+)(?:st|nd|rd|th) birthday in (\d+) days?)$`,
 		func(ctx context.Context, alias, council, agePast, daysAgo, ageNext, daysAhead string) error {
 			w := WorldFrom(ctx)

@@ -158,7 +158,7 @@ type idemCreate struct {
 //	When "Priya" reads the child "Amara" 40 times at once
 //	Then every answer is a success, or a 429 or 503 with a valid Retry-After
 //	When they create the child "Nia" with the Idempotency-Key "k1"
-func registerErrors(sc *godog.ScenarioContext) {
+func registerErrors(sc glossary) {
 	registerProblemChecks(sc)
 	registerFieldErrors(sc)
 	registerOverload(sc)
@@ -166,7 +166,7 @@ func registerErrors(sc *godog.ScenarioContext) {
 }
 
 // registerProblemChecks adds the steps of ERR-001.
-func registerProblemChecks(sc *godog.ScenarioContext) {
+func registerProblemChecks(sc glossary) {
 	define(sc, `^a request that `+errorCasePattern+` is sent about the child "([^"]+)"$`, func(ctx context.Context, kind, alias string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
@@ -266,7 +266,7 @@ func registerProblemChecks(sc *godog.ScenarioContext) {
 }
 
 // registerFieldErrors adds the steps of ERR-002 and ERR-003.
-func registerFieldErrors(sc *godog.ScenarioContext) {
+func registerFieldErrors(sc glossary) {
 	define(sc, `^`+Subject+` tr(?:y|ies) to create the child "([^"]+)" with:$`, func(ctx context.Context, who, alias string, table *godog.Table) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)
@@ -334,7 +334,7 @@ func registerFieldErrors(sc *godog.ScenarioContext) {
 }
 
 // registerOverload adds the steps of ERR-004 about load.
-func registerOverload(sc *godog.ScenarioContext) {
+func registerOverload(sc glossary) {
 	define(sc, `^`+Subject+` reads? the child "([^"]+)" (\d+) times at once$`, func(ctx context.Context, who, alias string, count int) error {
 		w := WorldFrom(ctx)
 		actor, c, err := w.subjectAndChild(who, alias)
@@ -397,7 +397,7 @@ func checkRetryAfter(r *Response) error {
 }
 
 // registerIdempotency adds the steps of ERR-004 about retried creates.
-func registerIdempotency(sc *godog.ScenarioContext) {
+func registerIdempotency(sc glossary) {
 	define(sc, `^`+Subject+` creates? the child "([^"]+)" with an Idempotency-Key$`, func(ctx context.Context, who, alias string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)

@@ -8,7 +8,7 @@ import (
 )
 
 // registerHTTP adds the generic steps that send any request and check any response.
-func registerHTTP(sc *godog.ScenarioContext) {
+func registerHTTP(sc glossary) {
 	const method = `(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS)`
 	define(sc, `^`+Subject+` sends? an? `+method+` request to "([^"]*)"$`,
 		func(ctx context.Context, who, m, path string) error {

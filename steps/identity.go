@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/cucumber/godog"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/icscert/icscert/fixtures"
@@ -282,7 +281,7 @@ func expectNotInBody(r *Response, needle, what string) error {
 //	When "Mo" merges the child "Bea" into the child "Ada"
 //	Then the record of "Ada" holds the identifiers of "Ada" and "Bea"
 //	When "Mo" replaces the NHS number of the child "Ada", marking the old one SUPERSEDED
-func registerIdentity(sc *godog.ScenarioContext) {
+func registerIdentity(sc glossary) {
 	registerIdentifierChecks(sc)
 	registerCouncilChecks(sc)
 	registerChildIDs(sc)
@@ -293,7 +292,7 @@ func registerIdentity(sc *godog.ScenarioContext) {
 
 // registerIdentifierChecks adds the steps of ID-001 and ID-002, and the checks of refused
 // creates that other requirements share.
-func registerIdentifierChecks(sc *godog.ScenarioContext) {
+func registerIdentifierChecks(sc glossary) {
 	define(sc, `^`+Subject+` creates? a child "([^"]+)" whose NHS number is written with spaces$`,
 		func(ctx context.Context, who, alias string) error {
 			return createWithIdentifier(ctx, who, alias, "NHS_NUMBER", func(w *World, nhs string) (string, bool) {
@@ -520,7 +519,7 @@ func (w *World) expectStoredIdentifier(alias, system string) error {
 }
 
 // registerCouncilChecks adds the steps of ID-003: council codes from the reference list.
-func registerCouncilChecks(sc *godog.ScenarioContext) {
+func registerCouncilChecks(sc glossary) {
 	define(sc, `^`+Subject+` creates? a child "([^"]+)" for council (\d{3})$`, func(ctx context.Context, who, alias, council string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)
@@ -637,7 +636,7 @@ func (w *World) listedCouncil(council string) (map[string]any, string, error) {
 }
 
 // registerChildIDs adds the steps of ID-004: opaque, immutable, never-reused child ids.
-func registerChildIDs(sc *godog.ScenarioContext) {
+func registerChildIDs(sc glossary) {
 	define(sc, `^the children `+aliasList+` have different ids$`, func(ctx context.Context, list string) error {
 		w := WorldFrom(ctx)
 		seen := map[string]string{}
@@ -852,7 +851,7 @@ func isHexDigit(c byte) bool { return isASCIIDigit(c) || c >= 'a' && c <= 'f' ||
 func isASCIIDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // registerDuplicates adds the steps of ID-005: duplicate candidates on create.
-func registerDuplicates(sc *godog.ScenarioContext) {
+func registerDuplicates(sc glossary) {
 	define(sc, `^`+Subject+` (creates?|tr(?:y|ies) to create) another child "([^"]+)" with the (verified|unverified) (NHS number|UPN) of "([^"]+)"(?: as it is stored|( written with spaces))?$`,
 		func(ctx context.Context, who, verb, alias, verified, system, of, spaced string) error {
 			w := WorldFrom(ctx)
@@ -918,7 +917,7 @@ func registerDuplicates(sc *godog.ScenarioContext) {
 }
 
 // registerMerges adds the steps of ID-006: merging two records of one child.
-func registerMerges(sc *godog.ScenarioContext) {
+func registerMerges(sc glossary) {
 	define(sc, `^the child "([^"]+)" has an? ([A-Z_]+) involvement on record$`, func(ctx context.Context, alias, service string) error {
 		w := WorldFrom(ctx)
 		c, err := w.Child(alias)
@@ -1147,7 +1146,7 @@ func sameFoldedName(a, b any) bool {
 }
 
 // registerSupersession adds the steps of ID-007: a superseded NHS number.
-func registerSupersession(sc *godog.ScenarioContext) {
+func registerSupersession(sc glossary) {
 	define(sc, `^`+Subject+` replaces? the NHS number of the child "([^"]+)", marking the old one SUPERSEDED$`,
 		func(ctx context.Context, who, alias string) error {
 			w := WorldFrom(ctx)

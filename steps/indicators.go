@@ -90,7 +90,7 @@ var quotedItem = regexp.MustCompile(`"([^"]*)"`)
 //	Then the indicator "unborn" on the record has "/linkedChildId" set to "{child:Bea}"
 //	Then the indicator "caf" on the record has none of the fields "summary", "assessment" and "outcome"
 //	Then no "CAF_UNDERTAKEN" indicator is recorded for "Amara"
-func registerIndicators(sc *godog.ScenarioContext) {
+func registerIndicators(sc glossary) {
 	const set = `^` + Subject + ` (sets?|has set|have set|tries to set|try to set) an? "([A-Z_]+)" indicator "([^"]+)" on "([^"]+)"(?: for the involvement "([^"]+)")?(?: starting ` + relDatePattern + `)?`
 	setStep := func(ctx context.Context, who, verb, typ, name, alias, inv, start string, t *godog.Table) error {
 		w := WorldFrom(ctx)

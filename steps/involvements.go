@@ -541,7 +541,7 @@ func (w *World) ExpectNoneOfTexts(what string, texts ...string) error {
 
 // registerRecords adds the steps about what is recorded on a child's record besides the child:
 // involvements, indicators, shielding and consents (INV, FLAG, SENS, CONSENT).
-func registerRecords(sc *godog.ScenarioContext) {
+func registerRecords(sc glossary) {
 	registerInvolvements(sc)
 	registerIndicators(sc)
 	registerShielding(sc)
@@ -576,7 +576,7 @@ func registerRecords(sc *godog.ScenarioContext) {
 //	Then the organisation of the involvement "gp" is unchanged
 //	Then the responsible council's management sees the involvement "camhs" in full
 //	Then "Amara" has exactly one current GP practice
-func registerInvolvements(sc *godog.ScenarioContext) {
+func registerInvolvements(sc glossary) {
 
 	const add = `^` + Subject + ` (adds?|has added|have added|tries to add|try to add) an? (?:"([A-Z_]+)" )?involvement(?: "([^"]+)")? to "([^"]+)"(?: starting ` + relDatePattern + `)?(?: on the basis of consent "([^"]+)")?`
 	addStep := func(ctx context.Context, who, verb, service, name, alias, start, consent string, t *godog.Table) error {

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/cucumber/godog"
-
 	"github.com/icscert/icscert/spec"
 )
 
@@ -18,7 +16,7 @@ import (
 //	Then the published API version has the contract's major version
 //	And the metadata publishes every code system of the contract at its version
 //	And the problem names the code system "gender" at the version the metadata publishes
-func registerMeta(sc *godog.ScenarioContext) {
+func registerMeta(sc glossary) {
 	define(sc, `^`+Subject+` reads? the API metadata$`, func(ctx context.Context, who string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-
-	"github.com/cucumber/godog"
 )
 
 // registerRead adds the steps of the record retrieval requirements (READ-001..READ-004):
@@ -22,7 +20,7 @@ import (
 //	When they try to create a child "Dot" with the date of birth "2023-02-29"
 //	Then the record gives back the name, date of birth and gender "Ada" was created with
 //	Then the record gives back the names of the parents and carers of "Ada"
-func registerRead(sc *godog.ScenarioContext) {
+func registerRead(sc glossary) {
 	define(sc, `^`+Subject+` reads? a child that does not exist$`, func(ctx context.Context, who string) error {
 		w := WorldFrom(ctx)
 		actor, err := w.Subject(who)

@@ -12,7 +12,16 @@ import (
 // Register adds every step of the suite to sc. Each concern registers its steps from its own
 // file through a registerX function; add yours to the list. Suite.InitializeScenario calls
 // Register after installing the hooks that the steps rely on.
-func Register(sc *godog.ScenarioContext) {
+func Register(sc *godog.ScenarioContext) { register(sc) }
+
+// glossary is where a registerX adds its steps: a *godog.ScenarioContext in a run, a recorder
+// in TestStepGlossary.
+type glossary interface {
+	Step(expr, stepFunc any)
+}
+
+// register adds every step of the suite to sc, one concern after another.
+func register(sc glossary) {
 	registerActors(sc)
 	registerHTTP(sc)
 	registerChildren(sc)
@@ -34,7 +43,7 @@ var patterns sync.Map // pattern string -> *regexp.Regexp
 
 // define registers fn as the step matching pattern, compiling each pattern once per process.
 // It panics, as godog does, if the pattern is not a regular expression.
-func define(sc *godog.ScenarioContext, pattern string, fn any) {
+func define(sc glossary, pattern string, fn any) {
 	re, ok := patterns.Load(pattern)
 	if !ok {
 		re, _ = patterns.LoadOrStore(pattern, regexp.MustCompile(pattern))

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cucumber/godog"
-
 	"github.com/icscert/icscert/fixtures"
 )
 
@@ -26,7 +24,7 @@ import (
 //	Then the search finds all 3 children "Tri"
 //	Then the response carries no child records
 //	Then the result for "Ada" shows nothing beyond identity
-func registerSearch(sc *godog.ScenarioContext) {
+func registerSearch(sc glossary) {
 	define(sc, `^(\d+) children "([^"]+)" known to council (\d{3}) share a family name, a date of birth and a gender$`,
 		func(ctx context.Context, n int, prefix, council string) error {
 			w := WorldFrom(ctx)

@@ -129,7 +129,7 @@ func (w *World) managedRecordETag(alias string) (string, error) {
 //	Then the response shows the name, gender and date of birth of "Amara"
 //	Then the response shows the address of "Amara"
 //	Then "Priya" finds no unshielded copy of "Amara" by its NHS number
-func registerShielding(sc *godog.ScenarioContext) {
+func registerShielding(sc glossary) {
 	const shield = `^` + Subject + ` (shields?|has shielded|have shielded|tries to shield|try to shield) the record of "([^"]+)"(?: for the reason "([A-Z_]+)")?(?: with a review due ` + relDatePattern + `)?`
 	shieldStep := func(ctx context.Context, who, verb, alias, reason, review string, t *godog.Table) error {
 		w := WorldFrom(ctx)

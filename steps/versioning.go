@@ -27,7 +27,7 @@ const renameHow = `(with its current ETag|without If-Match|with the ETag it was 
 //	Then the child "Amara" now has the family name "Marchetti" at the next version
 //	When 4 social workers of council 202 rename the child "Amara" at the same moment with the same ETag
 //	Then exactly one rename succeeded and every other was refused with 412 PRECONDITION_FAILED
-func registerVersioning(sc *godog.ScenarioContext) {
+func registerVersioning(sc glossary) {
 	define(sc, `^`+Subject+` renames? the child "([^"]+)" to "([^"]+)" `+renameHow+`$`, func(ctx context.Context, who, alias, family, how string) error {
 		w := WorldFrom(ctx)
 		actor, c, err := w.actorAndChild(who, alias)
