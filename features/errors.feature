@@ -92,7 +92,7 @@ Feature: Errors
     And the response is a problem with code "UNKNOWN_PROPERTY"
     And the problem lists a field error at each of these pointers:
       | <pointer> |
-    And no record of the child "Nia" was created
+    And no child "Nia" was created
 
     Examples:
       | pointer             | value                 |
@@ -110,7 +110,7 @@ Feature: Errors
     And the response is a problem with code "UNKNOWN_CODE"
     And the problem's field error at "<pointer>" has the code "UNKNOWN_CODE"
     And the problem names the code system "<system>" at the version the metadata publishes
-    And no record of the child "Nia" was created
+    And no child "Nia" was created
 
     Examples:
       | pointer                       | value       | system       |

@@ -228,7 +228,6 @@ type accountabilityNotes struct {
 	snapshots     map[string]*Response          // a child's record just before an update, by alias (VER-001)
 	snapshot      []AuditEvent                  // audit events read before tampering attempts (AUDIT-003)
 	idem          *idemCreate                   // the idempotent create being retried (ERR-004)
-	refused       map[string]refusedChildCreate // creates that were refused, by alias (ERR-003)
 	burst         []*Response                   // answers to a burst of requests (ERR-004, VER-002)
 	event         *AuditEvent                   // the audit event the latest audit step found
 	update        *Response                     // the answer to the latest update (VER-001)

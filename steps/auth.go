@@ -75,12 +75,6 @@ func (w *World) presentToken(req Request, actor *Actor, kind string) (*Response,
 	return w.Send(req)
 }
 
-// refusedChildCreate is a create the scenario expects to have been refused.
-type refusedChildCreate struct {
-	body    any
-	council string
-}
-
 // registerAuth adds the steps of access control (AUTH-001..AUTH-004):
 //
 //	When "Priya" reads the child "Amara" presenting an expired token
@@ -122,7 +116,7 @@ func registerAuthentication(sc glossary) {
 		if err != nil {
 			return err
 		}
-		WorldFrom(ctx).notes.refused[alias] = refusedChildCreate{body: body, council: actor.Council}
+		WorldFrom(ctx).lookup.attempts[alias] = createAttempt{body: body, actor: actor}
 		_, err = w.presentToken(Request{Method: "POST", Path: "/v1/children", Body: body}, actor, kind)
 		return err
 	})
@@ -139,47 +133,6 @@ func registerAuthentication(sc glossary) {
 		}
 		return nil
 	}))
-	define(sc, `^no record of the refused child "([^"]+)" exists$`, func(ctx context.Context, alias string) error {
-		w := WorldFrom(ctx)
-		refused, ok := WorldFrom(ctx).notes.refused[alias]
-		if !ok {
-			return Configf("no refused create of %q in this scenario", alias)
-		}
-		return w.expectNoChildWithNHS(refused)
-	})
-}
-
-// expectNoChildWithNHS checks, as the management of the council that would have been
-// responsible, that a search by the NHS number of a refused create finds nothing.
-func (w *World) expectNoChildWithNHS(refused refusedChildCreate) error {
-	nhs := identifierValue(refused.body, "NHS_NUMBER")
-	if nhs == "" {
-		return Configf("the refused create carried no NHS number to search by")
-	}
-	last := w.Last
-	r, err := w.Send(Request{
-		Method: "POST", Path: "/v1/children/search", Body: map[string]any{"nhsNumber": nhs},
-		As: w.systemActor(refused.council), Purpose: defaultPurposes["LA_MANAGEMENT"],
-	})
-	if err != nil {
-		return err
-	}
-	if r.Status != 200 {
-		return &AssertionError{
-			Message: "the council's management could not search for the refused child", Pointer: "status",
-			Expected: "200", Actual: strconv.Itoa(r.Status) + problemHint(r), Evidence: []*Response{r},
-		}
-	}
-	if results, ok := r.At("/results"); ok {
-		if list, _ := results.([]any); len(list) > 0 {
-			return &AssertionError{
-				Message: "a refused create left a record behind", Pointer: "/results",
-				Expected: "no record with the NHS number of the refused create", Actual: fmt.Sprintf("%d record(s)", len(list)),
-				Evidence: []*Response{last, r},
-			}
-		}
-	}
-	return nil
 }
 
 // opTarget is the record a role operation is tried on: a child the scenario created, or

@@ -284,7 +284,7 @@ func registerFieldErrors(sc glossary) {
 		if err != nil {
 			return err
 		}
-		WorldFrom(ctx).notes.refused[alias] = refusedChildCreate{body: body, council: actor.Council}
+		WorldFrom(ctx).lookup.attempts[alias] = createAttempt{body: body, actor: actor}
 		_, err = w.Send(Request{Method: "POST", Path: "/v1/children", Body: body, As: actor, Invalid: true})
 		return err
 	})
@@ -323,13 +323,6 @@ func registerFieldErrors(sc glossary) {
 			}
 		}
 		return Failf("/errors", "a field error at "+ptr, absent, "the problem does not report the field")
-	})
-	define(sc, `^no record of the child "([^"]+)" was created$`, func(ctx context.Context, alias string) error {
-		refused, ok := WorldFrom(ctx).notes.refused[alias]
-		if !ok {
-			return Configf("no refused create of %q in this scenario", alias)
-		}
-		return WorldFrom(ctx).expectNoChildWithNHS(refused)
 	})
 }
 

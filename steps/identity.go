@@ -337,8 +337,8 @@ func registerIdentifierChecks(sc glossary) {
 			return WorldFrom(ctx).expectFieldError(field, code)
 		})
 	define(sc, `^no child "([^"]+)" was created$`, func(ctx context.Context, alias string) error {
-		st := WorldFrom(ctx).lookup
-		return WorldFrom(ctx).expectNotCreated(st, alias)
+		w := WorldFrom(ctx)
+		return w.expectNotCreated(w.lookup, alias)
 	})
 	define(sc, `^the record of "([^"]+)" holds its (NHS number|UPN) as sent, without spaces and in capitals$`,
 		func(ctx context.Context, alias, system string) error {
@@ -477,6 +477,7 @@ func (w *World) expectNotCreated(st *lookupState, alias string) error {
 			query[key] = v
 		}
 	}
+	refusal := w.Last
 	r, err := w.searchChildren(w.systemActor(a.actor.Council), query)
 	if err != nil {
 		return err
@@ -486,8 +487,14 @@ func (w *World) expectNotCreated(st *lookupState, alias string) error {
 		return err
 	}
 	if len(list) > 0 {
-		return Failf("/results", "no records", fmt.Sprintf("%d records %v", len(list), resultIDs(list)),
-			"a search finds a record created from the refused request")
+		evidence := []*Response{r}
+		if refusal != nil {
+			evidence = []*Response{refusal, r}
+		}
+		return &AssertionError{
+			Message: "a search finds a record created from the refused request", Pointer: "/results",
+			Expected: "no records", Actual: fmt.Sprintf("%d records %v", len(list), resultIDs(list)), Evidence: evidence,
+		}
 	}
 	return nil
 }

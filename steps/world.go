@@ -100,7 +100,7 @@ func (s *Suite) newWorld(sc *godog.Scenario) *World {
 		records: &scenarioRecords{
 			byKind: map[string]map[string]*scenarioRecord{}, extra: map[string][]string{}, addresses: map[string]map[string]any{},
 		},
-		notes: &accountabilityNotes{snapshots: map[string]*Response{}, refused: map[string]refusedChildCreate{}},
+		notes: &accountabilityNotes{snapshots: map[string]*Response{}},
 		tag:   letters(sum),
 	}
 	w.Gen.Today = s.now().UTC()
