@@ -223,18 +223,18 @@ func VerifyAuditChain(events []AuditEvent) error {
 // accountabilityNotes is what the audit, access-control, error and versioning steps of one
 // scenario remember between steps.
 type accountabilityNotes struct {
-	readers       []*Actor                      // actors of a run of reads, oldest first (AUDIT-004)
-	attempts      []recordAttempt               // a role's attempts on several records (AUTH-002)
-	snapshots     map[string]*Response          // a child's record just before an update, by alias (VER-001)
-	snapshot      []AuditEvent                  // audit events read before tampering attempts (AUDIT-003)
-	idem          *idemCreate                   // the idempotent create being retried (ERR-004)
-	burst         []*Response                   // answers to a burst of requests (ERR-004, VER-002)
-	event         *AuditEvent                   // the audit event the latest audit step found
-	update        *Response                     // the answer to the latest update (VER-001)
-	patched       []string                      // the members the latest update sent
-	errorChild    string                        // the child the latest provoked error was about
-	errorCase     string                        // the kind of error the latest request provoked (ERR-001)
-	eventResponse *Response                     // the response to the request behind event
+	readers       []*Actor             // actors of a run of reads, oldest first (AUDIT-004)
+	attempts      []recordAttempt      // a role's attempts on several records (AUTH-002)
+	snapshots     map[string]*Response // a child's record just before an update, by alias (VER-001)
+	snapshot      []AuditEvent         // audit events read before tampering attempts (AUDIT-003)
+	idem          *idemCreate          // the idempotent create being retried (ERR-004)
+	burst         []*Response          // answers to a burst of requests (ERR-004, VER-002)
+	event         *AuditEvent          // the audit event the latest audit step found
+	update        *Response            // the answer to the latest update (VER-001)
+	patched       []string             // the members the latest update sent
+	errorChild    string               // the child the latest provoked error was about
+	errorCase     string               // the kind of error the latest request provoked (ERR-001)
+	eventResponse *Response            // the response to the request behind event
 }
 
 // recordAttempt is one request of a role on one of several records.

@@ -577,7 +577,6 @@ func registerRecords(sc glossary) {
 //	Then the responsible council's management sees the involvement "camhs" in full
 //	Then "Amara" has exactly one current GP practice
 func registerInvolvements(sc glossary) {
-
 	const add = `^` + Subject + ` (adds?|has added|have added|tries to add|try to add) an? (?:"([A-Z_]+)" )?involvement(?: "([^"]+)")? to "([^"]+)"(?: starting ` + relDatePattern + `)?(?: on the basis of consent "([^"]+)")?`
 	addStep := func(ctx context.Context, who, verb, service, name, alias, start, consent string, t *godog.Table) error {
 		w := WorldFrom(ctx)
