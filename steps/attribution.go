@@ -38,13 +38,12 @@ type FallbackRule struct {
 	Doc         string
 }
 
-// FallbackRules is the documented fallback table, in the order it is applied.
+// FallbackRules is the documented fallback table, in the order it is applied. It holds only
+// what cannot live in the contract: a rule for a class of statuses (every error response,
+// including statuses an operation does not declare) and rules keyed by a schema's format or
+// enum wherever it appears. Headers carry their x-requirement in components/headers.
 var FallbackRules = []FallbackRule{
 	{"problem", "ERR-001", "the status, media type or body of an error response (status >= 400): errors are problem+json with a registered code, the right status and the correlation id"},
-	{"retry-after", "ERR-004", "Retry-After on a 429 or 503"},
-	{"www-authenticate", "AUTH-001", "WWW-Authenticate on a 401"},
-	{"etag", "READ-001", "ETag on a single-resource response"},
-	{"correlation-id", "ERR-001", "X-Correlation-ID echoed on every response"},
 	{"date-format", "READ-004", "a value of the wrong format or type where the schema has format date or date-time: dates round-trip as calendar dates"},
 	{"code-value", "READ-004", "a value outside the enum of a code field: codes round-trip exactly"},
 }
@@ -143,14 +142,6 @@ func (a *attributor) fallback(s site, resp *openapi3.Response) (FallbackRule, bo
 	switch {
 	case s.Status >= 400 && header == "":
 		return rule("problem")
-	case header == "Retry-After":
-		return rule("retry-after")
-	case header == "Www-Authenticate":
-		return rule("www-authenticate")
-	case header == "Etag":
-		return rule("etag")
-	case header == "X-Correlation-Id":
-		return rule("correlation-id")
 	case header != "" || s.ContentType || s.UndeclaredStatus:
 		return FallbackRule{}, false
 	}

@@ -129,13 +129,13 @@ func TestAttribution(t *testing.T) {
 			"a missing ETag is READ-001", contract,
 			site{Operation: "getChild", Status: 200, Header: "ETag"},
 			[]string{"READ-001"},
-			"fallback:etag",
+			"x-requirement",
 		},
 		{
 			"a missing correlation id is ERR-001", contract,
 			site{Operation: "getChild", Status: 200, Header: "X-Correlation-ID"},
 			[]string{"ERR-001"},
-			"fallback:correlation-id",
+			"x-requirement",
 		},
 		{
 			"an error that is not problem+json is ERR-001", contract,
@@ -159,13 +159,13 @@ func TestAttribution(t *testing.T) {
 			"a 503 without Retry-After is ERR-004", contract,
 			site{Operation: "getChild", Status: 503, Header: "Retry-After"},
 			[]string{"ERR-004"},
-			"fallback:retry-after",
+			"x-requirement",
 		},
 		{
 			"a 401 without WWW-Authenticate is AUTH-001", contract,
 			site{Operation: "getChild", Status: 401, Header: "WWW-Authenticate"},
 			[]string{"AUTH-001"},
-			"fallback:www-authenticate",
+			"x-requirement",
 		},
 		{
 			"an undeclared success status is the scenario's", contract,
