@@ -22,6 +22,7 @@ const (
 	exitFail        = 1 // non-conformant
 	exitUsage       = 2 // configuration or usage error
 	exitUntestable  = 3 // the target could not be tested
+	exitIncomplete  = 4 // nothing failed, but blocking requirements were not tested
 	exitInterrupted = 130
 )
 

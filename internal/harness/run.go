@@ -150,7 +150,7 @@ func (r *runner) run(ctx context.Context) {
 	r.rep.Suite.SpecDigest = contract.Digest
 	for _, req := range contract.Requirements {
 		r.rep.Requirements = append(r.rep.Requirements, reports.Requirement{
-			ID: req.ID, Level: req.Level, Group: req.Group, Text: req.Text,
+			ID: req.ID, Level: req.Level, Group: req.Group, Title: req.Title, Text: req.Text,
 		})
 	}
 
