@@ -250,8 +250,14 @@ func (r *runner) run(ctx context.Context) {
 		return
 	}
 
+	ns := claimNamespace(ctx, client, baseURL, issuer, audience, requestTimeout)
+	if !ns.Claimed {
+		r.progressf("warning: %s; identifiers may repeat an earlier run's\n", ns.Note)
+	}
 	col := newCollector(r.onOutcome)
 	stepSuite, err := steps.NewSuite(steps.Options{
+		Namespace:       ns.Seed,
+		Identifiers:     fixtures.NewBlockPool(ns.Block),
 		BaseURL:         baseURL,
 		Contract:        contract,
 		Issuer:          issuer,
