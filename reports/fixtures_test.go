@@ -53,7 +53,7 @@ func steps(statuses ...string) []Step {
 	keywords := []string{"Given", "When", "Then"}
 	out := make([]Step, len(statuses))
 	for i, status := range statuses {
-		out[i] = Step{Keyword: keywords[i%3], Text: texts[i%3], Status: status, Duration: time.Duration(i+1) * 3 * time.Millisecond}
+		out[i] = Step{Keyword: keywords[i%3], Text: texts[i%3], Line: 13 + i, Status: status, Duration: time.Duration(i+1) * 3 * time.Millisecond}
 	}
 	return out
 }

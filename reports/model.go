@@ -119,6 +119,7 @@ type Scenario struct {
 	ID           string        `json:"id"` // feature file path and line, e.g. features/id.feature:12
 	Name         string        `json:"name"`
 	Feature      string        `json:"feature"`
+	FeatureLine  int           `json:"featureLine,omitempty"` // line of the Feature keyword in its file
 	Tags         []string      `json:"tags"`
 	Requirements []string      `json:"requirements"`
 	Verdict      Verdict       `json:"verdict"`
@@ -131,7 +132,8 @@ type Scenario struct {
 type Step struct {
 	Keyword  string        `json:"keyword"`
 	Text     string        `json:"text"`
-	Status   string        `json:"status"` // passed, failed, skipped, undefined, pending, ambiguous
+	Line     int           `json:"line,omitempty"` // line in the feature file
+	Status   string        `json:"status"`         // passed, failed, skipped, undefined, pending, ambiguous
 	Duration time.Duration `json:"durationNs"`
 	Error    string        `json:"error,omitempty"`
 }

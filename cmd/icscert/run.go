@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/icscert/icscert/internal/harness"
 	"github.com/icscert/icscert/reports"
 	"github.com/icscert/icscert/steps"
@@ -35,10 +37,8 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		scenarioTimeout = fs.Duration("scenario-timeout", steps.DefaultScenarioTimeout, "per-scenario timeout")
 		listen          = fs.String("listen", harness.DefaultListen, "address serving the harness's token keys (JWKS) to the target")
 	)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: icscert run --target FILE --out DIR [--tags EXPR] [--fail-on must|should] [--concurrency N] [--no-redact] [--timeout 10s]")
-		fs.PrintDefaults()
-	}
+	fs.Usage = verbUsage(fs, stderr, "usage: icscert run --target FILE --out DIR [--tags EXPR] [--fail-on must|should] [--concurrency N]\n"+
+		"                  [--no-redact] [--timeout D] [--scenario-timeout D] [--listen ADDR]")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -156,12 +156,8 @@ func counts(m map[reports.Verdict]int) string {
 	return s
 }
 
-// isTerminal reports whether w is a character device, such as an interactive terminal.
+// isTerminal reports whether w is an interactive terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -250,7 +250,11 @@ func (r *runner) run(ctx context.Context) {
 		return
 	}
 
-	ns := claimNamespace(ctx, client, baseURL, issuer, audience, requestTimeout)
+	claimTimeout := requestTimeout
+	if cfg.ScenarioTimeout > 0 && cfg.ScenarioTimeout < claimTimeout {
+		claimTimeout = cfg.ScenarioTimeout // the claim costs at most one scenario's time
+	}
+	ns := claimNamespace(ctx, client, baseURL, issuer, audience, claimTimeout)
 	if !ns.Claimed {
 		r.progressf("warning: %s; identifiers may repeat an earlier run's\n", ns.Note)
 	}
