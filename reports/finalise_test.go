@@ -332,7 +332,9 @@ func TestCompareScenarioIDs(t *testing.T) {
 func TestHeadline(t *testing.T) {
 	reqs := func() []Requirement {
 		return []Requirement{
-			{ID: "M-1", Level: LevelMust}, {ID: "M-2", Level: LevelMust}, {ID: "M-3", Level: LevelMust},
+			{ID: "M-1", Level: LevelMust},
+			{ID: "M-2", Level: LevelMust},
+			{ID: "M-3", Level: LevelMust},
 			{ID: "S-1", Level: LevelShould},
 		}
 	}

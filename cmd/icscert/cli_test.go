@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestCLIConventions(t *testing.T) {
@@ -18,8 +19,12 @@ func TestCLIConventions(t *testing.T) {
 		want   []string
 	}{
 		{"--version names the build and the report schema", []string{"--version"}, exitOK, []string{"icscert ", "report schema 1.1"}},
-		{"help VERB prints the verb's usage, flags and exit codes", []string{"help", "run"}, exitOK,
-			[]string{"usage: icscert run --target FILE", "--scenario-timeout", "--listen", "4    incomplete"}},
+		{
+			"help VERB prints the verb's usage, flags and exit codes",
+			[]string{"help", "run"},
+			exitOK,
+			[]string{"usage: icscert run --target FILE", "--scenario-timeout", "--listen", "4    incomplete"},
+		},
 		{"help of an unknown verb is a usage error", []string{"help", "fly"}, exitUsage, nil},
 		{"the overview lists the exit codes", []string{"--help"}, exitOK, []string{"exit codes:", "3    the target could not be tested"}},
 	}
@@ -42,7 +47,7 @@ func TestEveryVerbDocumentsEveryFlag(t *testing.T) {
 	for name := range verbs {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
-			assert.NoError(t, run(context.Background(), []string{"help", name}, &out, &out))
+			require.NoError(t, run(context.Background(), []string{"help", name}, &out, &out))
 			help := out.String()
 			usage, _, _ := strings.Cut(help, "\n  --")
 			assert.True(t, strings.HasPrefix(help, "usage: icscert "+name), "starts with its usage line: %q", help)
