@@ -12,6 +12,7 @@ import (
 type cukeFeature struct {
 	URI         string        `json:"uri"`
 	ID          string        `json:"id"`
+	Line        int           `json:"line"`
 	Keyword     string        `json:"keyword"`
 	Name        string        `json:"name"`
 	Description string        `json:"description"`
@@ -23,7 +24,7 @@ type cukeElement struct {
 	Keyword     string     `json:"keyword"`
 	Name        string     `json:"name"`
 	Description string     `json:"description"`
-	Line        int        `json:"line,omitempty"`
+	Line        int        `json:"line"`
 	Type        string     `json:"type"`
 	Tags        []cukeTag  `json:"tags"`
 	Steps       []cukeStep `json:"steps"`
@@ -35,6 +36,7 @@ type cukeTag struct {
 
 type cukeStep struct {
 	Keyword    string          `json:"keyword"`
+	Line       int             `json:"line"`
 	Name       string          `json:"name"`
 	Result     cukeResult      `json:"result"`
 	Embeddings []cukeEmbedding `json:"embeddings,omitempty"`
@@ -57,9 +59,10 @@ type cukeEmbedding struct {
 // with result.status, result.duration in nanoseconds and result.error_message. The Failure of a
 // FAIL, ERROR or CONFIG scenario is embedded, as base64 JSON with mime_type
 // application/json, on its first failed step, or on its last step when none failed; that step
-// takes the failure's message as error_message if it has none and did not pass. Line numbers of features, tags
-// and steps are not in the model and are left out. A run with no scenarios gives an empty
-// array. It returns an error if r has not been finalised.
+// takes the failure's message as error_message if it has none and did not pass. Line numbers of features
+// and steps come from the model (the feature's is 1 when no scenario of it recorded one). The
+// file validates against the cucumber-jvm variant of the Cucumber JSON schema. A run with no
+// scenarios gives an empty array. It returns an error if r has not been finalised.
 func WriteCucumber(w io.Writer, r *Report) error {
 	if err := checkFinalised(r); err != nil {
 		return fmt.Errorf("write cucumber: %w", err)
@@ -80,7 +83,13 @@ func WriteCucumber(w io.Writer, r *Report) error {
 func buildCucumber(r *Report) ([]cukeFeature, error) {
 	features := []cukeFeature{}
 	for _, g := range byFeature(r) {
-		f := cukeFeature{URI: g.URI, ID: cukeID(g.Name), Keyword: "Feature", Name: g.Name, Elements: []cukeElement{}}
+		f := cukeFeature{URI: g.URI, ID: cukeID(g.Name), Line: 1, Keyword: "Feature", Name: g.Name, Elements: []cukeElement{}}
+		for _, s := range g.Scenarios {
+			if s.FeatureLine > 0 {
+				f.Line = s.FeatureLine
+				break
+			}
+		}
 		for _, s := range g.Scenarios {
 			e, err := cukeScenario(f.ID, s)
 			if err != nil {
@@ -110,6 +119,7 @@ func cukeScenario(featureID string, s *Scenario) (cukeElement, error) {
 	for i, st := range s.Steps {
 		e.Steps[i] = cukeStep{
 			Keyword: strings.TrimSpace(st.Keyword) + " ",
+			Line:    st.Line,
 			Name:    st.Text,
 			Result:  cukeResult{Status: st.Status, Duration: st.Duration.Nanoseconds(), ErrorMessage: st.Error},
 		}

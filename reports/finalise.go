@@ -15,7 +15,7 @@ import (
 var ErrInvalid = errors.New("invalid report")
 
 // verdictOrder is the order in which the reports list verdicts and their counts.
-var verdictOrder = []Verdict{Pass, Fail, Error, Config, NotApplicable, Skipped}
+var verdictOrder = []Verdict{Pass, Fail, Error, Config, NotApplicable, NotTested, Skipped}
 
 // stepStatuses are the Cucumber step statuses that a Step may carry.
 var stepStatuses = []string{"passed", "failed", "skipped", "undefined", "pending", "ambiguous"}
@@ -35,7 +35,7 @@ var stepStatuses = []string{"passed", "failed", "skipped", "undefined", "pending
 //
 // Requirement verdicts are computed from the verdicts of the scenarios that check them; any
 // Verdict the runner set on a requirement is overwritten. The rules, first match wins:
-//   - no scenarios: SKIPPED;
+//   - no scenarios: NOT_TESTED;
 //   - any scenario FAIL: FAIL, except that a failing scenario whose Failure names only other
 //     requirements counts as PASS for this one when its Failure says ChecksHeld, and as
 //     SKIPPED otherwise (it stopped before proving it);
@@ -43,7 +43,9 @@ var stepStatuses = []string{"passed", "failed", "skipped", "undefined", "pending
 //   - else any scenario ERROR: ERROR;
 //   - else all scenarios NOT_APPLICABLE: NOT_APPLICABLE;
 //   - else any scenario PASS: PASS;
-//   - else (only SKIPPED, or SKIPPED mixed with NOT_APPLICABLE): SKIPPED.
+//   - else (only SKIPPED, or SKIPPED mixed with NOT_APPLICABLE): NOT_TESTED.
+//
+// A scenario's verdict is never NOT_TESTED or INCOMPLETE: those judge requirements and runs.
 //
 // The run verdict. A requirement blocks if its level is MUST, or SHOULD when FailOn is
 // "should"; an empty FailOn becomes "must". If the runner set Verdict to CONFIG or ERROR and
@@ -53,11 +55,16 @@ var stepStatuses = []string{"passed", "failed", "skipped", "undefined", "pending
 //   - any blocking requirement FAIL: FAIL;
 //   - else any blocking requirement CONFIG: CONFIG;
 //   - else any blocking requirement ERROR: ERROR;
-//   - else any requirement PASS: PASS;
-//   - else SKIPPED (nothing was shown to pass).
+//   - else no requirement PASS: SKIPPED (nothing was shown to pass);
+//   - else any blocking requirement NOT_TESTED: INCOMPLETE (a MUST requirement, or a SHOULD
+//     one under FailOn "should", was never shown either way);
+//   - else PASS.
 //
 // Conformant is true exactly when the run verdict is PASS, so a failed SHOULD requirement
-// under FailOn "must" is reported as failed but leaves the run conformant.
+// under FailOn "must" is reported as failed but leaves the run conformant, and a run that did
+// not test every blocking requirement is never conformant. Partial is set when Suite.Tags
+// narrowed the run. Headline is the one-line account of the verdict that every format shows
+// (see headline).
 //
 // Finalise also sets an empty SchemaVersion to SchemaVersion, converts StartedAt and FinishedAt
 // to UTC, fills Summary with a count for every verdict, and normalises collections so that
@@ -118,6 +125,8 @@ func (r *Report) finalise() error {
 	}
 	r.Verdict = verdict
 	r.Conformant = verdict == Pass
+	r.Partial = strings.TrimSpace(r.Suite.Tags) != ""
+	r.Headline = r.headline()
 	return nil
 }
 
@@ -137,7 +146,7 @@ func (r *Report) checkScenarios() (map[string]int, error) {
 			return nil, fmt.Errorf("%w: duplicate scenario %q", ErrInvalid, s.ID)
 		}
 		index[s.ID] = i
-		if !slices.Contains(verdictOrder, s.Verdict) {
+		if !slices.Contains(verdictOrder, s.Verdict) || s.Verdict == NotTested {
 			return nil, fmt.Errorf("%w: scenario %q: unknown verdict %q", ErrInvalid, s.ID, s.Verdict)
 		}
 		for _, st := range s.Steps {
@@ -243,7 +252,7 @@ func (r *Report) link(scenarios, requirements map[string]int) error {
 // requirementVerdict applies the requirement rules documented on Finalise.
 func requirementVerdict(reqID string, checks []*Scenario) Verdict {
 	if len(checks) == 0 {
-		return Skipped
+		return NotTested
 	}
 	count := zeroCounts()
 	for _, s := range checks {
@@ -261,7 +270,7 @@ func requirementVerdict(reqID string, checks []*Scenario) Verdict {
 	case count[Pass] > 0:
 		return Pass
 	default:
-		return Skipped
+		return NotTested
 	}
 }
 
@@ -302,10 +311,12 @@ func (r *Report) runVerdict() (Verdict, error) {
 		return Config, nil
 	case blocking[Error] > 0:
 		return Error, nil
-	case all[Pass] > 0:
-		return Pass, nil
-	default:
+	case all[Pass] == 0:
 		return Skipped, nil
+	case blocking[NotTested] > 0:
+		return Incomplete, nil
+	default:
+		return Pass, nil
 	}
 }
 

@@ -30,7 +30,7 @@ func TestFinaliseRequirementVerdict(t *testing.T) {
 		scenarios []Scenario
 		want      Verdict
 	}{
-		{"no scenarios", "a requirement nothing checked was not tested", nil, Skipped},
+		{"no scenarios", "a requirement nothing checked was not tested", nil, NotTested},
 		{"one pass", "a passing check passes the requirement", []Scenario{scenario("f:1", Pass, "R-1")}, Pass},
 		{
 			"fail beats all", "one failing check fails the requirement whatever else happened",
@@ -67,11 +67,11 @@ func TestFinaliseRequirementVerdict(t *testing.T) {
 			[]Scenario{scenario("f:1", Skipped, "R-1"), scenario("f:2", Pass, "R-1")},
 			Pass,
 		},
-		{"only skipped", "nothing ran", []Scenario{scenario("f:1", Skipped, "R-1")}, Skipped},
+		{"only skipped", "nothing ran, so the requirement was not tested", []Scenario{scenario("f:1", Skipped, "R-1")}, NotTested},
 		{
-			"skipped and not applicable", "not every check was NOT_APPLICABLE and none passed",
+			"skipped and not applicable", "not every check was NOT_APPLICABLE (earned by a declared capability) and none passed",
 			[]Scenario{scenario("f:1", Skipped, "R-1"), scenario("f:2", NotApplicable, "R-1")},
-			Skipped,
+			NotTested,
 		},
 		{"failure names this requirement", "a failure blamed on R-1 fails R-1", []Scenario{failing("f:1", "R-1")}, Fail},
 		{
@@ -87,7 +87,7 @@ func TestFinaliseRequirementVerdict(t *testing.T) {
 		{
 			"failure names another requirement only", "the scenario stopped before proving R-1",
 			[]Scenario{failing("f:1", "R-2")},
-			Skipped,
+			NotTested,
 		},
 		{
 			"failure names several including this one", "a failure can count against several requirements",
@@ -97,7 +97,7 @@ func TestFinaliseRequirementVerdict(t *testing.T) {
 		{
 			"failure names several others", "a list of other requirements is not evidence against R-1",
 			[]Scenario{failing("f:1", "", "R-2", "R-3")},
-			Skipped,
+			NotTested,
 		},
 		{
 			"failure names one and a list", "Requirement and Requirements together are what the failure names",
@@ -164,6 +164,11 @@ func TestFinaliseRunVerdict(t *testing.T) {
 			Config, false,
 		},
 		{"nothing passed", "a run where nothing passed is not conformant", "", "", "", []Scenario{must(NotApplicable), should(Skipped)}, Skipped, false},
+		{"must not tested", "a MUST requirement no scenario showed makes the run incomplete, never conformant", "", "", "", []Scenario{must(Skipped), should(Pass)}, Incomplete, false},
+		{"should not tested under must", "an untested SHOULD does not block by default", FailOnMust, "", "", []Scenario{must(Pass), should(Skipped)}, Pass, true},
+		{"should not tested under should", "fail-on should makes an untested SHOULD block", FailOnShould, "", "", []Scenario{must(Pass), should(Skipped)}, Incomplete, false},
+		{"fail beats not tested", "a proven failure outranks an untested requirement", FailOnShould, "", "", []Scenario{must(Fail), should(Skipped)}, Fail, false},
+		{"error beats not tested", "a target that could not be tested is reported as such", FailOnShould, "", "", []Scenario{must(Error), should(Skipped)}, Error, false},
 		{"runner config, no scenarios", "the runner's CONFIG stands for a run that never started", "", Config, "bad target.yaml", nil, Config, false},
 		{"runner error, no scenarios", "the runner's ERROR stands for an unreachable target", "", Error, "connection refused", nil, Error, false},
 		{
@@ -320,6 +325,58 @@ func TestCompareScenarioIDs(t *testing.T) {
 		t.Run(fmt.Sprintf("%s vs %s", tt.a, tt.b), func(t *testing.T) {
 			assert.Equal(t, tt.want, compareScenarioIDs(tt.a, tt.b), tt.reason)
 			assert.Equal(t, -tt.want, compareScenarioIDs(tt.b, tt.a), "the order is antisymmetric")
+		})
+	}
+}
+
+func TestHeadline(t *testing.T) {
+	reqs := func() []Requirement {
+		return []Requirement{
+			{ID: "M-1", Level: LevelMust},
+			{ID: "M-2", Level: LevelMust},
+			{ID: "M-3", Level: LevelMust},
+			{ID: "S-1", Level: LevelShould},
+		}
+	}
+	tests := []struct {
+		name, reason, tags, failOn string
+		scenarios                  []Scenario
+		verdict                    Verdict
+		want                       string
+	}{
+		{
+			"conformant", "every requirement shown", "", "",
+			[]Scenario{scenario("f:1", Pass, "M-1", "M-2"), scenario("f:2", NotApplicable, "M-3"), scenario("f:3", Pass, "S-1")},
+			Pass, "conformant: 3 requirements passed, 1 not applicable",
+		},
+		{
+			"incomplete", "two MUST requirements have no scenario: counted and named as MUST", "", "",
+			[]Scenario{scenario("f:1", Pass, "M-1", "S-1")},
+			Incomplete, "incomplete: 2 MUST requirements not tested",
+		},
+		{
+			"incomplete under should", "an untested SHOULD counts once it blocks", "", FailOnShould,
+			[]Scenario{scenario("f:1", Pass, "M-1", "M-2")},
+			Incomplete, "incomplete: 1 MUST and 1 SHOULD requirements not tested",
+		},
+		{
+			"failed and untested", "a failure does not hide what was not tested", "", "",
+			[]Scenario{scenario("f:1", Fail, "M-1"), scenario("f:2", Pass, "M-2")},
+			Fail, "not conformant: 1 MUST requirement failed; 1 MUST requirement not tested",
+		},
+		{
+			"partial", "a run narrowed by tags says so first", "@M-1", "",
+			[]Scenario{scenario("f:1", Pass, "M-1"), scenario("f:2", Skipped, "M-2", "M-3", "S-1")},
+			Incomplete, `partial run (--tags "@M-1"): incomplete: 2 MUST requirements not tested`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Report{Requirements: reqs(), Scenarios: tt.scenarios, FailOn: tt.failOn, Suite: Suite{Tags: tt.tags}}
+			require.NoError(t, r.Finalise())
+			assert.Equal(t, tt.verdict, r.Verdict, tt.reason)
+			assert.Equal(t, tt.want, r.Headline, tt.reason)
+			assert.Equal(t, tt.tags != "", r.Partial, tt.reason)
 		})
 	}
 }

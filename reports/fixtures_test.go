@@ -18,13 +18,13 @@ var (
 // catalogue is a slice of the requirement catalogue, in catalogue order.
 func catalogue() []Requirement {
 	return []Requirement{
-		{ID: "ID-001", Level: LevelMust, Group: "ID", Text: "NHS numbers are 10 digits (spaces ignored) and pass modulus 11. Anything else is rejected with INVALID_NHS_NUMBER."},
-		{ID: "ID-002", Level: LevelMust, Group: "ID", Text: "A UPN is rejected with INVALID_UPN unless it is well formed."},
-		{ID: "SEARCH-002", Level: LevelMust, Group: "SEARCH", Text: "A demographic search needs family name, date of birth and one more field."},
-		{ID: "SEARCH-004", Level: LevelMust, Group: "SEARCH", Text: "More matches than the maximum returns 422 TOO_MANY_MATCHES and no records."},
-		{ID: "SENS-006", Level: LevelShould, Group: "SENS", Text: "A shield whose review date has passed raises SHIELD_REVIEW_DUE."},
-		{ID: "AUTH-004", Level: LevelShould, Group: "AUTH", Text: "Break-glass access needs a purpose text, is flagged in audit and notifies the responsible council."},
-		{ID: "VER-003", Level: LevelMust, Group: "VER", Text: "/v1/meta publishes the API version and code-system versions."},
+		{ID: "ID-001", Title: "NHS number format and checksum", Level: LevelMust, Group: "ID", Text: "NHS numbers are 10 digits (spaces ignored) and pass modulus 11. Anything else is rejected with INVALID_NHS_NUMBER."},
+		{ID: "ID-002", Title: "UPN format and check letter", Level: LevelMust, Group: "ID", Text: "A UPN is rejected with INVALID_UPN unless it is well formed."},
+		{ID: "SEARCH-002", Title: "Demographic search needs enough criteria", Level: LevelMust, Group: "SEARCH", Text: "A demographic search needs family name, date of birth and one more field."},
+		{ID: "SEARCH-004", Title: "Too many matches", Level: LevelMust, Group: "SEARCH", Text: "More matches than the maximum returns 422 TOO_MANY_MATCHES and no records."},
+		{ID: "SENS-006", Title: "Shield review due", Level: LevelShould, Group: "SENS", Text: "A shield whose review date has passed raises SHIELD_REVIEW_DUE."},
+		{ID: "AUTH-004", Title: "Break-glass access", Level: LevelShould, Group: "AUTH", Text: "Break-glass access needs a purpose text, is flagged in audit and notifies the responsible council."},
+		{ID: "VER-003", Title: "Meta endpoint", Level: LevelMust, Group: "VER", Text: "/v1/meta publishes the API version and code-system versions."},
 	}
 }
 
@@ -53,7 +53,7 @@ func steps(statuses ...string) []Step {
 	keywords := []string{"Given", "When", "Then"}
 	out := make([]Step, len(statuses))
 	for i, status := range statuses {
-		out[i] = Step{Keyword: keywords[i%3], Text: texts[i%3], Status: status, Duration: time.Duration(i+1) * 3 * time.Millisecond}
+		out[i] = Step{Keyword: keywords[i%3], Text: texts[i%3], Line: 13 + i, Status: status, Duration: time.Duration(i+1) * 3 * time.Millisecond}
 	}
 	return out
 }

@@ -41,7 +41,12 @@ type htmlView struct {
 	System        string
 	Verdict       Verdict
 	Conformant    bool
-	Blocking      string // the levels whose failure makes the run non-conformant
+	Headline      string
+	RunKind       string
+	Partial       bool
+	Failed        []htmlRequirement // failed requirements, in catalogue order, shown first
+	NotTested     []htmlRequirement // requirements no scenario showed either way
+	Blocking      string            // the levels whose failure makes the run non-conformant
 	Message       string
 	Facts         []htmlFact
 	Counts        []htmlCount
@@ -73,11 +78,27 @@ type htmlGroup struct {
 type htmlRequirement struct {
 	ID        string
 	Level     string
+	Title     string
 	Text      string
 	Verdict   Verdict
 	Blocking  bool
-	Scenarios []string
+	Scenarios []htmlScenarioRef
 	Evidence  []int // numbers of the evidence behind a FAIL, ERROR or CONFIG verdict
+	// FailedBy are the first htmlFailedByLimit scenarios that failed the requirement, and
+	// FailedByMore how many more did.
+	FailedBy     []htmlScenarioRef
+	FailedByMore int
+}
+
+// htmlFailedByLimit is how many failing scenarios the list of failed requirements names.
+const htmlFailedByLimit = 5
+
+// htmlScenarioRef names a scenario by its name, with its id and its evidence, if any.
+type htmlScenarioRef struct {
+	ID       string
+	Name     string
+	Verdict  Verdict
+	Evidence int
 }
 
 type htmlEvidence struct {
@@ -123,13 +144,18 @@ type htmlScenario struct {
 // fonts, scripts or images, and a small inline script that only adds filtering and an
 // "expand all" button; without the script every part of the page is shown and usable. The
 // page has a certificate header (product, vendor, version, base URL, spec and suite versions,
-// spec digest, dates, the verdict in large text and whether the system is conformant), a table
-// of requirements for each group in catalogue order, the evidence of every FAIL, ERROR or
+// spec digest, dates, the verdict in large text, the headline, whether the system is conformant
+// and whether the run was full or partial), then the failed requirements with their titles and
+// the names of the scenarios that failed them, then the requirements not tested, a table of
+// requirements for each group in catalogue order (scenarios shown by name), the evidence of
+// every FAIL, ERROR or
 // CONFIG scenario (requirements and their text, message, JSON Pointer, expected and actual
 // side by side, and each recorded exchange in full), and a collapsed table of all scenarios.
 //
 // Verdicts are shown as text as well as colour. Elements that tests look for have stable
-// hooks: id="overall-verdict" and id="conformant" with data-verdict and data-conformant, one
+// hooks: id="overall-verdict" and id="conformant" with data-verdict and data-conformant,
+// id="headline" with data-partial, id="failed-requirements" with one li data-requirement per
+// failed requirement, id="not-tested" likewise, one
 // row id="req-<ID>" with data-verdict and data-level per requirement, and one
 // id="evidence-<n>" with data-scenario and data-verdict per piece of evidence. All report text
 // goes through html/template and is stripped of control characters, and a Content-Security-
@@ -158,6 +184,9 @@ func buildHTML(r *Report) htmlView {
 		System:        p(systemName(r)),
 		Verdict:       r.Verdict,
 		Conformant:    r.Conformant,
+		Headline:      p(r.Headline),
+		RunKind:       p(RunKind(r)),
+		Partial:       r.Partial,
 		Blocking:      blockingLevels(r),
 		Message:       p(r.Message),
 		SchemaVersion: p(r.SchemaVersion),
@@ -188,6 +217,7 @@ func buildHTML(r *Report) htmlView {
 	evidenceOf := map[string][]int{}     // requirement id → evidence numbers
 	scenarioEvidence := map[string]int{} // scenario id → evidence number
 	reqs := requirementIndex(r)
+	scenarios := scenarioIndex(r)
 	for i := range r.Scenarios {
 		s := &r.Scenarios[i]
 		if !hasEvidence(s.Verdict) {
@@ -214,17 +244,40 @@ func buildHTML(r *Report) htmlView {
 			v.Groups = append(v.Groups, htmlGroup{Name: p(group), Anchor: "group-" + anchor(group)})
 		}
 		row := htmlRequirement{
-			ID:        p(req.ID),
-			Level:     req.Level,
-			Text:      p(req.Text),
-			Verdict:   req.Verdict,
-			Blocking:  r.blocks(req),
-			Scenarios: printableAll(req.Scenarios),
+			ID:       p(req.ID),
+			Level:    req.Level,
+			Title:    p(req.Title),
+			Text:     p(req.Text),
+			Verdict:  req.Verdict,
+			Blocking: r.blocks(req),
+		}
+		for _, id := range req.Scenarios {
+			if s := scenarios[id]; s != nil {
+				row.Scenarios = append(row.Scenarios, htmlScenarioRef{
+					ID: p(s.ID), Name: p(s.Name), Verdict: verdictFor(s, req.ID), Evidence: scenarioEvidence[s.ID],
+				})
+			}
 		}
 		if hasEvidence(req.Verdict) {
 			row.Evidence = evidenceOf[req.ID]
 		}
 		v.Groups[i].Requirements = append(v.Groups[i].Requirements, row)
+		switch req.Verdict {
+		case Fail:
+			for _, ref := range row.Scenarios {
+				if ref.Verdict != Fail {
+					continue
+				}
+				if len(row.FailedBy) == htmlFailedByLimit {
+					row.FailedByMore++
+					continue
+				}
+				row.FailedBy = append(row.FailedBy, ref)
+			}
+			v.Failed = append(v.Failed, row)
+		case NotTested:
+			v.NotTested = append(v.NotTested, row)
+		}
 	}
 
 	for _, s := range r.Scenarios {
@@ -254,7 +307,7 @@ func newHTMLEvidence(s *Scenario, n int, reqs map[string]*Requirement) htmlEvide
 	}
 	for _, id := range blamed(s) {
 		if req := reqs[id]; req != nil {
-			e.Requirements = append(e.Requirements, htmlRequirement{ID: p(req.ID), Level: req.Level, Text: p(req.Text)})
+			e.Requirements = append(e.Requirements, htmlRequirement{ID: p(req.ID), Level: req.Level, Title: p(req.Title), Text: p(req.Text)})
 		}
 	}
 	if st := failedStep(s); st != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -12,26 +13,37 @@ import (
 // time is in UTC.
 const junitTimestamp = "2006-01-02T15:04:05"
 
+// junitSuites is the root element. It has no skipped attribute: the Jenkins xUnit schema
+// (junit-10.xsd) refuses one there, and the reporters of GitLab and GitHub sum the suites'.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
 	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
 type junitSuite struct {
-	Name      string      `xml:"name,attr"`
-	Tests     int         `xml:"tests,attr"`
-	Failures  int         `xml:"failures,attr"`
-	Errors    int         `xml:"errors,attr"`
-	Skipped   int         `xml:"skipped,attr"`
-	Time      string      `xml:"time,attr"`
-	Timestamp string      `xml:"timestamp,attr,omitempty"`
-	Cases     []junitCase `xml:"testcase"`
+	Name       string           `xml:"name,attr"`
+	Tests      int              `xml:"tests,attr"`
+	Failures   int              `xml:"failures,attr"`
+	Errors     int              `xml:"errors,attr"`
+	Skipped    int              `xml:"skipped,attr"`
+	Time       string           `xml:"time,attr"`
+	Timestamp  string           `xml:"timestamp,attr,omitempty"`
+	Properties *junitProperties `xml:"properties,omitempty"`
+	Cases      []junitCase      `xml:"testcase"`
+}
+
+type junitProperties struct {
+	Property []junitProperty `xml:"property"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitCase struct {
@@ -63,10 +75,17 @@ const junitMessageLimit = 300
 // <failure> whose type is the requirement it breaks and whose text gives the message, JSON
 // Pointer, expected and actual values, the first recorded exchange and the failed step. ERROR
 // and CONFIG scenarios have an <error> of that type, and SKIPPED and NOT_APPLICABLE ones a
-// <skipped> whose message starts with the verdict. When the runner gave the run a CONFIG or
-// ERROR verdict with a Message, a first suite "icscert" holds one erroring testcase "run", so
-// that a run which tested nothing never looks green. Every string is escaped and stripped of
-// characters XML cannot carry. It returns an error if r has not been finalised.
+// <skipped> whose message starts with the verdict.
+//
+// A first suite "icscert" speaks for the run: its <properties> carry the verdict, the
+// headline, whether the system is conformant and whether the run was partial (with its tags).
+// When the runner gave the run a CONFIG or ERROR verdict with a Message, it holds one erroring
+// testcase "run", so that a run which tested nothing never looks green; when blocking
+// requirements were not tested, one failing testcase "requirements not tested" of type
+// NOT_TESTED whose message is the headline and whose text lists them, so that an incomplete
+// run never looks green either. The file validates against the Jenkins xUnit plugin's
+// junit-10.xsd. Every string is escaped and stripped of characters XML cannot carry. It returns
+// an error if r has not been finalised.
 func WriteJUnit(w io.Writer, r *Report) error {
 	if err := checkFinalised(r); err != nil {
 		return fmt.Errorf("write junit: %w", err)
@@ -92,19 +111,7 @@ func buildJUnit(r *Report) junitSuites {
 	if !r.StartedAt.IsZero() {
 		timestamp = r.StartedAt.UTC().Format(junitTimestamp)
 	}
-	if r.Message != "" && (r.Verdict == Config || r.Verdict == Error) {
-		top.Suites = append(top.Suites, junitSuite{
-			Name: "icscert", Tests: 1, Errors: 1, Time: seconds(0), Timestamp: timestamp,
-			Cases: []junitCase{{
-				Classname: "icscert", Name: "run", Time: seconds(0),
-				Error: &junitProblem{
-					Message: oneLine(r.Message, junitMessageLimit),
-					Type:    string(r.Verdict),
-					Text:    printable(fmt.Sprintf("The run could not test %s at %s: %s", systemName(r), r.Target.BaseURL, r.Message)),
-				},
-			}},
-		})
-	}
+	top.Suites = append(top.Suites, junitRunSuite(r, timestamp))
 	for _, g := range byFeature(r) {
 		suite := junitSuite{Name: printable(g.Name), Timestamp: timestamp}
 		names := map[string]int{}
@@ -149,10 +156,57 @@ func buildJUnit(r *Report) junitSuites {
 		top.Tests += suite.Tests
 		top.Failures += suite.Failures
 		top.Errors += suite.Errors
-		top.Skipped += suite.Skipped
 	}
 	top.Time = seconds(total)
 	return top
+}
+
+// junitRunSuite is the suite "icscert" that speaks for the whole run (see WriteJUnit).
+func junitRunSuite(r *Report, timestamp string) junitSuite {
+	run := junitSuite{Name: "icscert", Time: seconds(0), Timestamp: timestamp, Properties: &junitProperties{}}
+	for _, p := range [][2]string{
+		{"verdict", string(r.Verdict)},
+		{"headline", r.Headline},
+		{"conformant", strconv.FormatBool(r.Conformant)},
+		{"run", RunKind(r)},
+		{"tags", r.Suite.Tags},
+		{"reportSchemaVersion", r.SchemaVersion},
+	} {
+		if p[1] != "" {
+			run.Properties.Property = append(run.Properties.Property, junitProperty{Name: p[0], Value: printable(p[1])})
+		}
+	}
+	if r.Message != "" && (r.Verdict == Config || r.Verdict == Error) {
+		run.Errors++
+		run.Cases = append(run.Cases, junitCase{
+			Classname: "icscert", Name: "run", Time: seconds(0),
+			Error: &junitProblem{
+				Message: oneLine(r.Message, junitMessageLimit),
+				Type:    string(r.Verdict),
+				Text:    printable(fmt.Sprintf("The run could not test %s at %s: %s", systemName(r), r.Target.BaseURL, r.Message)),
+			},
+		})
+	}
+	var untested strings.Builder
+	for _, req := range r.Requirements {
+		if req.Verdict == NotTested && r.blocks(req) {
+			fmt.Fprintf(&untested, "%s (%s) %s\n", req.ID, req.Level, req.Text)
+		}
+	}
+	if untested.Len() > 0 {
+		run.Failures++
+		run.Cases = append(run.Cases, junitCase{
+			Classname: "icscert", Name: "requirements not tested", Time: seconds(0),
+			Failure: &junitProblem{
+				Message: oneLine(r.Headline, junitMessageLimit),
+				Type:    string(NotTested),
+				Text: printable("No scenario of this run showed these requirements either way, so the run " +
+					"cannot call the system conformant:\n" + untested.String()),
+			},
+		})
+	}
+	run.Tests = len(run.Cases)
+	return run
 }
 
 // junitFailure describes why scenario s did not pass, typed by the requirement it breaks.

@@ -28,8 +28,10 @@ func md(s string, limit int) string {
 }
 
 // WriteMarkdown writes r to w as summary.md, short enough for a pull-request comment: the
-// verdict as plain text (no emoji), the target and suite, a table of counts, each failed
-// requirement with a one-line reason (at most 20, then a count of the rest), and a collapsed
+// verdict and the headline as plain text (no emoji), whether it was a full or a partial run,
+// the target and suite, a table of counts, each failed requirement with its title and a
+// one-line reason (at most 20, then a count of the rest), the requirements not tested, and a
+// collapsed
 // <details> with the requirements that were in ERROR or CONFIG and those NOT_APPLICABLE.
 // Every piece of report text is cut to one line and escaped, so evidence cannot break the
 // table or inject HTML. It returns an error if r has not been finalised.
@@ -38,12 +40,9 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		return fmt.Errorf("write markdown: %w", err)
 	}
 	var b bytes.Buffer
-	conformant := "not conformant"
-	if r.Conformant {
-		conformant = "conformant"
-	}
 	fmt.Fprintf(&b, "## icscert conformance report\n\n**Verdict: %s** · %s · blocking levels: %s\n\n",
-		r.Verdict, conformant, blockingLevels(r))
+		r.Verdict, md(r.Headline, mdTextLimit), blockingLevels(r))
+	fmt.Fprintf(&b, "- Run: %s\n", md(RunKind(r), mdTextLimit))
 	target := md(systemName(r), mdTextLimit)
 	if r.Target.Vendor != "" {
 		target += " by " + md(r.Target.Vendor, mdTextLimit)
@@ -78,11 +77,13 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	}
 
 	scenarios := scenarioIndex(r)
-	var failed, errored, notApplicable []*Requirement
+	var failed, errored, notApplicable, notTested []*Requirement
 	for i := range r.Requirements {
 		switch req := &r.Requirements[i]; req.Verdict {
 		case Fail:
 			failed = append(failed, req)
+		case NotTested:
+			notTested = append(notTested, req)
 		case Error, Config:
 			errored = append(errored, req)
 		case NotApplicable:
@@ -90,14 +91,21 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		}
 	}
 	if len(failed) > 0 {
-		fmt.Fprintf(&b, "\n### Failed requirements (%d)\n\n| Requirement | Level | Reason |\n| --- | --- | --- |\n", len(failed))
+		fmt.Fprintf(&b, "\n### Failed requirements (%d)\n\n| Requirement | Level | Title | Reason |\n| --- | --- | --- | --- |\n", len(failed))
 		for i, req := range failed {
 			if i == mdFailureRows {
 				fmt.Fprintf(&b, "\nAnd %d more: see report.html.\n", len(failed)-i)
 				break
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s |\n", md(req.ID, mdTextLimit), req.Level, mdReason(req, scenarios))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", md(req.ID, mdTextLimit), req.Level, md(req.Title, mdTextLimit), mdReason(req, scenarios))
 		}
+	}
+	if len(notTested) > 0 {
+		ids := make([]string, len(notTested))
+		for i, req := range notTested {
+			ids[i] = md(req.ID, mdTextLimit) + " (" + req.Level + ")"
+		}
+		fmt.Fprintf(&b, "\n### Not tested (%d)\n\nNo scenario of this run showed these either way: %s.\n", len(notTested), strings.Join(ids, ", "))
 	}
 	if len(errored)+len(notApplicable) > 0 {
 		fmt.Fprintf(&b, "\n<details>\n<summary>Errors (%d) and not applicable (%d)</summary>\n\n", len(errored), len(notApplicable))

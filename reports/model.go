@@ -10,21 +10,33 @@ package reports
 
 import "time"
 
-// SchemaVersion is the version of the report.json format. Bump it on any incompatible change.
-const SchemaVersion = "1.0"
+// SchemaVersion is the version of the report.json format, described by the JSON Schema that
+// Schema returns. Bump the major version on any incompatible change; a minor version only adds
+// fields or verdict values, so a reader must treat a verdict it does not know as not passing.
+// 1.1 added the verdicts NOT_TESTED and INCOMPLETE and the fields headline and partial.
+const SchemaVersion = "1.1"
 
 // Verdict is the outcome of a run, a requirement or a scenario.
 type Verdict string
 
 // Verdicts, from best to worst for a requirement. CONFIG means the fault is in the harness
 // set-up or the target file, not in the system under test.
+//
+// NOT_APPLICABLE is earned: every scenario of the requirement needs a capability the system
+// declares unsupported. NOT_TESTED is a requirement no scenario showed either way: it has no
+// scenario in the suite, or all its scenarios were left out of the run (--tags) or stopped
+// before they proved it. SKIPPED is a scenario that did not run. INCOMPLETE is a run verdict
+// only: nothing failed, but a requirement whose failure would block conformance was not tested,
+// so the run cannot call the system conformant.
 const (
 	Pass          Verdict = "PASS"
 	Fail          Verdict = "FAIL"
 	NotApplicable Verdict = "NOT_APPLICABLE"
+	NotTested     Verdict = "NOT_TESTED"
 	Skipped       Verdict = "SKIPPED"
 	Error         Verdict = "ERROR"
 	Config        Verdict = "CONFIG"
+	Incomplete    Verdict = "INCOMPLETE"
 )
 
 // FailOn values name the requirement levels whose failure makes a run non-conformant. An empty
@@ -41,22 +53,29 @@ const (
 )
 
 // Report is the whole result of one run against one system. Every renderer reads only this.
-// Verdict, Conformant, Summary and each Requirement's Verdict are derived by Finalise, except
+// Verdict, Conformant, Headline, Partial, Summary and each Requirement's Verdict are derived by
+// Finalise, except
 // that a runner may set Verdict to CONFIG or ERROR, with a Message, for a run that could not
 // be set up or could not reach the target.
 type Report struct {
-	SchemaVersion string        `json:"schemaVersion"`
-	Verdict       Verdict       `json:"verdict"`
-	Conformant    bool          `json:"conformant"`
-	FailOn        string        `json:"failOn"` // "must" or "should"
-	Target        Target        `json:"target"`
-	Suite         Suite         `json:"suite"`
-	StartedAt     time.Time     `json:"startedAt"`
-	FinishedAt    time.Time     `json:"finishedAt"`
-	Summary       Summary       `json:"summary"`
-	Requirements  []Requirement `json:"requirements"`
-	Scenarios     []Scenario    `json:"scenarios"`
-	Message       string        `json:"message,omitempty"` // why a run is CONFIG or ERROR
+	SchemaVersion string  `json:"schemaVersion"`
+	Verdict       Verdict `json:"verdict"`
+	Conformant    bool    `json:"conformant"`
+	// Headline says in one line what a reader may conclude, the same in every format, e.g.
+	// "incomplete: 10 MUST requirements not tested".
+	Headline string `json:"headline"`
+	// Partial is true for a run narrowed to some scenarios (Suite.Tags): it is labelled a
+	// partial run in every format.
+	Partial      bool          `json:"partial"`
+	FailOn       string        `json:"failOn"` // "must" or "should"
+	Target       Target        `json:"target"`
+	Suite        Suite         `json:"suite"`
+	StartedAt    time.Time     `json:"startedAt"`
+	FinishedAt   time.Time     `json:"finishedAt"`
+	Summary      Summary       `json:"summary"`
+	Requirements []Requirement `json:"requirements"`
+	Scenarios    []Scenario    `json:"scenarios"`
+	Message      string        `json:"message,omitempty"` // why a run is CONFIG or ERROR
 }
 
 // Target identifies the system under test.
@@ -89,6 +108,7 @@ type Requirement struct {
 	ID        string   `json:"id"`
 	Level     string   `json:"level"` // MUST or SHOULD
 	Group     string   `json:"group"`
+	Title     string   `json:"title,omitempty"` // a few words naming the requirement, for people
 	Text      string   `json:"text"`
 	Verdict   Verdict  `json:"verdict"`
 	Scenarios []string `json:"scenarios"` // ids of the scenarios that check it
@@ -99,6 +119,7 @@ type Scenario struct {
 	ID           string        `json:"id"` // feature file path and line, e.g. features/id.feature:12
 	Name         string        `json:"name"`
 	Feature      string        `json:"feature"`
+	FeatureLine  int           `json:"featureLine,omitempty"` // line of the Feature keyword in its file
 	Tags         []string      `json:"tags"`
 	Requirements []string      `json:"requirements"`
 	Verdict      Verdict       `json:"verdict"`
@@ -111,7 +132,8 @@ type Scenario struct {
 type Step struct {
 	Keyword  string        `json:"keyword"`
 	Text     string        `json:"text"`
-	Status   string        `json:"status"` // passed, failed, skipped, undefined, pending, ambiguous
+	Line     int           `json:"line,omitempty"` // line in the feature file
+	Status   string        `json:"status"`         // passed, failed, skipped, undefined, pending, ambiguous
 	Duration time.Duration `json:"durationNs"`
 	Error    string        `json:"error,omitempty"`
 }

@@ -82,18 +82,27 @@ func TestJUnitParsesBack(t *testing.T) {
 			assert.Equal(t, tests, got.Tests, "testsuites: tests")
 			assert.Equal(t, failures, got.Failures, "testsuites: failures")
 			assert.Equal(t, errs, got.Errors, "testsuites: errors")
-			assert.Equal(t, skipped, got.Skipped, "testsuites: skipped")
+			assert.Zero(t, got.Skipped, "testsuites carries no skipped attribute: junit-10.xsd refuses it")
 
 			n := r.Summary.Scenarios
 			runError := boolCount(r.Message != "" && (r.Verdict == Config || r.Verdict == Error))
-			assert.Equal(t, len(r.Scenarios)+runError, got.Tests, "one testcase per scenario, plus one for a run that never started")
-			assert.Equal(t, n[Fail], got.Failures, "failures are the FAIL scenarios")
+			untested := boolCount(strings.Contains(r.Headline, "not tested"))
+			assert.Equal(t, len(r.Scenarios)+runError+untested, got.Tests,
+				"one testcase per scenario, plus one for a run that never started and one for untested requirements")
+			assert.Equal(t, n[Fail]+untested, got.Failures, "failures are the FAIL scenarios and the untested requirements")
 			assert.Equal(t, n[Error]+n[Config]+runError, got.Errors, "errors are the ERROR and CONFIG scenarios and the run")
-			assert.Equal(t, n[Skipped]+n[NotApplicable], got.Skipped, "skipped are the SKIPPED and NOT_APPLICABLE scenarios")
+			assert.Equal(t, n[Skipped]+n[NotApplicable], skipped, "skipped are the SKIPPED and NOT_APPLICABLE scenarios")
+			require.NotEmpty(t, got.Suites)
+			assert.Equal(t, "icscert", got.Suites[0].Name, "the first suite speaks for the run")
 			if runError == 1 {
-				require.NotEmpty(t, got.Suites)
 				require.NotEmpty(t, got.Suites[0].Cases)
 				assert.Equal(t, string(r.Verdict), got.Suites[0].Cases[0].Error.Type, "a run that never started must not look green")
+			}
+			if untested == 1 {
+				last := got.Suites[0].Cases[len(got.Suites[0].Cases)-1]
+				require.NotNil(t, last.Failure, "an incomplete run must not look green")
+				assert.Equal(t, string(NotTested), last.Failure.Type)
+				assert.Equal(t, r.Headline, last.Failure.Message, "the failure's message is the headline")
 			}
 		})
 	}
@@ -148,10 +157,10 @@ func TestJUnitDisambiguatesRepeatedNames(t *testing.T) {
 	require.NoError(t, WriteJUnit(&b, r))
 	var got parsedSuites
 	require.NoError(t, xml.Unmarshal(b.Bytes(), &got))
-	require.Len(t, got.Suites, 1)
-	require.Len(t, got.Suites[0].Cases, 2)
-	assert.Equal(t, "Outline row (f.feature:10)", got.Suites[0].Cases[0].Name, "CI servers merge testcases with equal names")
-	assert.Equal(t, "Outline row (f.feature:20)", got.Suites[0].Cases[1].Name, "CI servers merge testcases with equal names")
+	require.Len(t, got.Suites, 2, "the run's suite and the feature's")
+	require.Len(t, got.Suites[1].Cases, 2)
+	assert.Equal(t, "Outline row (f.feature:10)", got.Suites[1].Cases[0].Name, "CI servers merge testcases with equal names")
+	assert.Equal(t, "Outline row (f.feature:20)", got.Suites[1].Cases[1].Name, "CI servers merge testcases with equal names")
 }
 
 type parsedFeature struct {
@@ -284,7 +293,7 @@ func TestJSONShape(t *testing.T) {
 	for _, key := range []string{"id", "level", "verdict", "scenarios"} {
 		assert.Contains(t, req, key, "each requirement has %s", key)
 	}
-	assert.True(t, strings.HasPrefix(b.String(), "{\n  \"schemaVersion\": \"1.0\",\n  \"verdict\": \"FAIL\","),
+	assert.True(t, strings.HasPrefix(b.String(), "{\n  \"schemaVersion\": \""+SchemaVersion+"\",\n  \"verdict\": \"FAIL\","),
 		"keys follow the model's field order")
 }
 
@@ -397,8 +406,8 @@ func TestMarkdownFitsAPullRequestComment(t *testing.T) {
 			assert.LessOrEqual(t, lines, tt.maxLines, tt.reason)
 			for _, line := range strings.Split(out, "\n") {
 				if strings.HasPrefix(line, "| REQ-") {
-					assert.Equal(t, 4, strings.Count(strings.ReplaceAll(line, `\|`, ""), "|"),
-						"pipes in text are escaped, so a row has exactly three cells: %s", line)
+					assert.Equal(t, 5, strings.Count(strings.ReplaceAll(line, `\|`, ""), "|"),
+						"pipes in text are escaped, so a row has exactly four cells: %s", line)
 				}
 			}
 			if tt.failures > mdFailureRows {

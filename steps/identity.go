@@ -198,7 +198,7 @@ func foldForSearch(s string) string {
 // must not see another scenario's children: letters derived from the scenario's id and stem.
 func (w *World) uniqueFamily(stem string) string {
 	h := fnv.New64a()
-	_, _ = h.Write([]byte(w.ScenarioID + "\x00" + stem))
+	_, _ = h.Write([]byte(w.scope() + "\x00" + stem))
 	l := letters(h.Sum64())
 	return "Vale" + l[:min(len(l), 10)]
 }
@@ -381,34 +381,21 @@ func createWithIdentifier(ctx context.Context, who, alias, system string, value 
 }
 
 // nhsWithCheckDigitZero returns a valid NHS number in the test range whose check digit is 0
-// (C = 11 in the modulus 11 algorithm), different for each scenario and alias.
-func (w *World) nhsWithCheckDigitZero(alias string) string {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(w.ScenarioID + "\x00" + alias))
-	n := h.Sum64() % 1_000_000
-	for k := uint64(0); ; k++ {
-		first9 := fmt.Sprintf("999%06d", (n+k)%1_000_000)
-		if d, ok := ident.NHSCheckDigit(first9); ok && d == 0 {
-			return first9 + "0"
+// (C = 11 in the modulus 11 algorithm), from the run's identifier pool, so that no other
+// scenario or run holds it.
+func (w *World) nhsWithCheckDigitZero(string) string {
+	for {
+		if nhs := w.Gen.Pool.NHS(); strings.HasSuffix(nhs, "0") {
+			return nhs
 		}
 	}
 }
 
 // upnIssuedBy returns a valid UPN issued by council (of any status), with an establishment
-// number in 9000–9999, different for each scenario and alias.
-func (w *World) upnIssuedBy(alias, council string, temporary bool) string {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(w.ScenarioID + "\x00" + alias))
-	n := h.Sum64()
-	serial := fmt.Sprintf("%03d", n%1000)
-	if temporary {
-		serial = fmt.Sprintf("%02d%c", n%100, ident.UPNLetters[(n/100)%uint64(len(ident.UPNLetters))])
-	}
-	upn, err := ident.ComposeUPN(council, 9000+int((n/1000)%1000), int((n/1_000_000)%20)+5, serial)
-	if err != nil {
-		panic(fmt.Sprintf("steps: compose a UPN for council %s: %v", council, err))
-	}
-	return upn
+// number in 9000–9999, from the run's identifier pool, so that no other scenario or run holds
+// it.
+func (w *World) upnIssuedBy(_, council string, temporary bool) string {
+	return w.Gen.Pool.UPN(council, 15, temporary)
 }
 
 // fieldPointers are the JSON Pointers a field error may name for each field of a generated

@@ -32,8 +32,9 @@ type World struct {
 	Requirements []string
 	// Tags are all of the scenario's tags, with "@".
 	Tags []string
-	// Gen generates the scenario's synthetic data. It is seeded from ScenarioID, so a scenario
-	// sends the same data on every run.
+	// Gen generates the scenario's synthetic data. It is seeded from the run's namespace and
+	// ScenarioID, so a scenario sends the same data whenever the namespace is the same, and
+	// other data in another run.
 	Gen *fixtures.Generator
 	// Last is the latest response the scenario received, nil before the first.
 	Last *Response
@@ -87,7 +88,7 @@ func ScenarioID(sc *godog.Scenario) string {
 func (s *Suite) newWorld(sc *godog.Scenario) *World {
 	id := ScenarioID(sc)
 	h := fnv.New64a()
-	_, _ = h.Write([]byte(id))
+	_, _ = h.Write([]byte(scope(s.opts.Namespace, id)))
 	sum := h.Sum64()
 	w := &World{
 		suite:      s,
@@ -113,6 +114,15 @@ func (s *Suite) newWorld(sc *godog.Scenario) *World {
 	}
 	return w
 }
+
+// scope names a scenario within a run's namespace, for everything derived from it that must
+// differ from run to run.
+func scope(namespace uint64, scenarioID string) string {
+	return fmt.Sprintf("%016x\x00%s", namespace, scenarioID)
+}
+
+// scope is the scenario's name within the run's namespace (see Options.Namespace).
+func (w *World) scope() string { return scope(w.suite.opts.Namespace, w.ScenarioID) }
 
 // letters spells n in base 26 with the letters a to z.
 func letters(n uint64) string {

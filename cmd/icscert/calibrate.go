@@ -21,6 +21,7 @@ func init() {
 func runCalibrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = verbUsage(fs, stderr, "usage: icscert calibrate [--out DIR] [--containers]")
 	out := fs.String("out", "out/calibrate", "directory for the reports: one folder per system and index.html")
 	containers := fs.Bool("containers", false, "run every simulated product in its own container (needs Docker)")
 	if err := fs.Parse(args); err != nil {

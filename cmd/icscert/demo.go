@@ -22,6 +22,7 @@ func init() {
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = verbUsage(fs, stderr, "usage: icscert demo [--out DIR]")
 	out := fs.String("out", "out", "directory for the reports: one folder per system and index.html")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

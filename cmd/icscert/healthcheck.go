@@ -16,6 +16,7 @@ func init() {
 func runHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = verbUsage(fs, stderr, "usage: icscert healthcheck [--url URL] [--timeout D]")
 	url := fs.String("url", "http://127.0.0.1:8080/healthz", "health endpoint to probe")
 	timeout := fs.Duration("timeout", 2*time.Second, "give up after this long")
 	if err := fs.Parse(args); err != nil {

@@ -11,9 +11,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/icscert/icscert/reports"
 )
 
 // Exit codes of every verb.
@@ -22,8 +25,24 @@ const (
 	exitFail        = 1 // non-conformant
 	exitUsage       = 2 // configuration or usage error
 	exitUntestable  = 3 // the target could not be tested
+	exitIncomplete  = 4 // nothing failed, but blocking requirements were not tested
 	exitInterrupted = 130
 )
+
+// exitCodesHelp documents the exit codes in every verb's -h and in the usage.
+const exitCodesHelp = `
+exit codes:
+  0    conformant (run), or the verb succeeded
+  1    not conformant: a blocking requirement failed
+  2    configuration or usage error (CONFIG), or no scenario ran
+  3    the target could not be tested (ERROR: unreachable or timed out)
+  4    incomplete: nothing failed, but MUST requirements were not tested
+  130  interrupted
+`
+
+// version is the build's version, set with -ldflags "-X main.version=…"; otherwise the module
+// version from the build information, or "devel".
+var version = ""
 
 // exitError carries a verb's exit code up to main; its message, if any, goes to stderr.
 type exitError struct {
@@ -63,6 +82,21 @@ func main() {
 
 // run dispatches args to a verb.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 2 && args[0] == "help" {
+		v, ok := verbs[args[1]]
+		if !ok {
+			printUsage(stderr)
+			return usageError("help: unknown verb %q", args[1])
+		}
+		if err := v.run(ctx, []string{"--help"}, stdout, stdout); err != nil && !errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return nil
+	}
+	if len(args) == 1 && (args[0] == "--version" || args[0] == "-version" || args[0] == "version") {
+		fmt.Fprintf(stdout, "icscert %s (report schema %s)\n", buildVersion(), reports.SchemaVersion)
+		return nil
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printUsage(stdout)
 		if len(args) == 0 {
@@ -109,6 +143,38 @@ func printUsage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(&b, "  %-13s %s\n", n, verbs[n].summary)
 	}
-	b.WriteString("\nRun 'icscert <verb> -h' for a verb's flags.\n")
+	b.WriteString("\nRun 'icscert help <verb>' (or 'icscert <verb> --help') for a verb's flags; 'icscert --version' for the version.\n")
+	b.WriteString(exitCodesHelp)
 	fmt.Fprint(w, b.String())
+}
+
+// buildVersion is the version printed by --version.
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+// verbUsage returns a FlagSet.Usage that prints the verb's usage line, every flag written as
+// the documentation writes it (--name), and the exit codes.
+func verbUsage(fs *flag.FlagSet, w io.Writer, line string) func() {
+	return func() {
+		fmt.Fprintln(w, line)
+		fs.VisitAll(func(f *flag.Flag) {
+			name, usage := flag.UnquoteUsage(f)
+			if name != "" {
+				name = " " + name
+			}
+			def := ""
+			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+				def = fmt.Sprintf(" (default %s)", f.DefValue)
+			}
+			fmt.Fprintf(w, "  --%s%s\n    \t%s%s\n", f.Name, name, usage, def)
+		})
+		fmt.Fprint(w, exitCodesHelp)
+	}
 }

@@ -21,13 +21,10 @@ func init() {
 func requirementsVerb(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("requirements", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = verbUsage(fs, stderr, "usage: icscert requirements [--group G] [--missing] [--scenarios]")
 	group := fs.String("group", "", "only this group, e.g. SEARCH ("+strings.Join(spec.Groups(), ", ")+")")
 	missing := fs.Bool("missing", false, "only requirements that lack a positive or a negative scenario")
 	detail := fs.Bool("scenarios", false, "list the scenarios under each requirement")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: icscert requirements [--group G] [--missing] [--scenarios]")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

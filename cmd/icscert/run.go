@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/icscert/icscert/internal/harness"
 	"github.com/icscert/icscert/reports"
 	"github.com/icscert/icscert/steps"
@@ -35,10 +37,8 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		scenarioTimeout = fs.Duration("scenario-timeout", steps.DefaultScenarioTimeout, "per-scenario timeout")
 		listen          = fs.String("listen", harness.DefaultListen, "address serving the harness's token keys (JWKS) to the target")
 	)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: icscert run --target FILE --out DIR [--tags EXPR] [--fail-on must|should] [--concurrency N] [--no-redact] [--timeout 10s]")
-		fs.PrintDefaults()
-	}
+	fs.Usage = verbUsage(fs, stderr, "usage: icscert run --target FILE --out DIR [--tags EXPR] [--fail-on must|should] [--concurrency N]\n"+
+		"                  [--no-redact] [--timeout D] [--scenario-timeout D] [--listen ADDR]")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -86,11 +86,15 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 // verdictExit maps a finalised report's verdict to the exit code. A run in which nothing ran
-// (SKIPPED) is a usage error: it certifies nothing.
+// (SKIPPED) is a usage error: it certifies nothing. A run in which nothing failed but a
+// blocking requirement was not tested (INCOMPLETE) has its own code, so that CI never reads it
+// as conformant.
 func verdictExit(rep *reports.Report) error {
 	switch {
 	case rep.Conformant:
 		return nil
+	case rep.Verdict == reports.Incomplete:
+		return &exitError{code: exitIncomplete}
 	case rep.Verdict == reports.Config:
 		return &exitError{code: exitUsage}
 	case rep.Verdict == reports.Skipped:
@@ -104,12 +108,7 @@ func verdictExit(rep *reports.Report) error {
 
 // printSummary prints the run's verdict, counts and where the reports are.
 func printSummary(w io.Writer, rep *reports.Report, out string) {
-	verdict := string(rep.Verdict)
-	if rep.Conformant {
-		verdict += " (conformant)"
-	} else {
-		verdict += " (not conformant)"
-	}
+	verdict := string(rep.Verdict) + ": " + rep.Headline
 	name := rep.Target.Name
 	if name == "" {
 		name = "target"
@@ -118,21 +117,29 @@ func printSummary(w io.Writer, rep *reports.Report, out string) {
 		name += " (" + product + ")"
 	}
 	fmt.Fprintf(w, "%s: %s\n", name, verdict)
+	fmt.Fprintf(w, "  %s\n", reports.RunKind(rep))
 	if rep.Message != "" {
 		fmt.Fprintf(w, "  %s\n", rep.Message)
 	}
 	fmt.Fprintf(w, "  requirements: %s\n", counts(rep.Summary.Requirements))
 	fmt.Fprintf(w, "  scenarios:    %s\n", counts(rep.Summary.Scenarios))
+	var untested []string
 	for _, req := range rep.Requirements {
-		if req.Verdict == reports.Fail || req.Verdict == reports.Error || req.Verdict == reports.Config {
-			fmt.Fprintf(w, "  %-14s %-6s %s\n", req.Verdict, req.ID, req.Text)
+		switch req.Verdict {
+		case reports.Fail, reports.Error, reports.Config:
+			fmt.Fprintf(w, "  %-6s %-10s %s\n", req.Verdict, req.ID, req.Title)
+		case reports.NotTested:
+			untested = append(untested, req.ID)
 		}
+	}
+	if len(untested) > 0 {
+		fmt.Fprintf(w, "  not tested: %s\n", strings.Join(untested, " "))
 	}
 	fmt.Fprintf(w, "  reports in %s (took %s)\n", out, rep.FinishedAt.Sub(rep.StartedAt).Round(time.Millisecond))
 }
 
 func counts(m map[reports.Verdict]int) string {
-	order := []reports.Verdict{reports.Pass, reports.Fail, reports.Error, reports.Config, reports.NotApplicable, reports.Skipped}
+	order := []reports.Verdict{reports.Pass, reports.Fail, reports.Error, reports.Config, reports.NotApplicable, reports.NotTested, reports.Skipped}
 	s := ""
 	for _, v := range order {
 		if m[v] == 0 {
@@ -149,12 +156,8 @@ func counts(m map[reports.Verdict]int) string {
 	return s
 }
 
-// isTerminal reports whether w is a character device, such as an interactive terminal.
+// isTerminal reports whether w is an interactive terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }

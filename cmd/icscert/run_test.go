@@ -64,6 +64,7 @@ func TestVerdictExit(t *testing.T) {
 		{"a set-up fault", reports.Report{Verdict: reports.Config}, exitUsage},
 		{"an untestable target", reports.Report{Verdict: reports.Error}, exitUntestable},
 		{"nothing ran", reports.Report{Verdict: reports.Skipped}, exitUsage},
+		{"nothing failed but MUST requirements were not tested", reports.Report{Verdict: reports.Incomplete}, exitIncomplete},
 	}
 	for _, c := range cases {
 		t.Run(c.reason, func(t *testing.T) {

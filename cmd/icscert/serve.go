@@ -17,6 +17,7 @@ import (
 	"github.com/icscert/icscert/fixtures"
 	"github.com/icscert/icscert/reference"
 	"github.com/icscert/icscert/reference/store/sqlite"
+	"github.com/icscert/icscert/spec"
 )
 
 func init() {
@@ -37,6 +38,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = verbUsage(fs, stderr, "usage: icscert serve [--addr ADDR] [--db FILE] [--jwks URL|FILE] [--audience AUD] [--seed N] [--tokens FILE]")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.db, "db", "icscert-reference.db", "SQLite database file (created if missing)")
 	fs.StringVar(&c.jwks, "jwks", "", "JWKS that verifies tokens: an http(s) URL or a file; empty runs a built-in sandbox issuer")
@@ -106,12 +108,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer func() { _ = srv.Close() }()
 
 	if c.seed > 0 {
-		ids, err := srv.Seed(ctx, "202", fixtures.NewGenerator(2005).Children(c.seed))
+		children := fixtures.NewGenerator(2005).Children(c.seed)
+		ids, err := srv.Seed(ctx, "202", children)
 		if err != nil {
 			_ = ln.Close()
 			return fmt.Errorf("serve: %w", err)
 		}
 		fmt.Fprintf(stdout, "seeded %d synthetic children (council 202)\n", len(ids))
+		printSeeded(stdout, base, children)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", srv.Handler())
@@ -180,4 +184,24 @@ func writeSampleTokens(path string, issuer *fixtures.Issuer, audience string) er
 		return fmt.Errorf("write sample tokens: %w", err)
 	}
 	return nil
+}
+
+// printSeeded tells how to find the seeded children: a few of their NHS numbers (synthetic, from
+// the 999 test range) and a search a health practitioner can send for the first.
+func printSeeded(w io.Writer, base string, children []spec.NewChild) {
+	var nhs []string
+	for _, ch := range children {
+		for _, id := range ch.Identifiers {
+			if id.System == "NHS_NUMBER" && len(nhs) < 3 {
+				nhs = append(nhs, id.Value)
+			}
+		}
+	}
+	if len(nhs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "seeded NHS numbers include: %s\n", strings.Join(nhs, ", "))
+	fmt.Fprintf(w, "find one (a health practitioner's token from --tokens, key \"PRACTITIONER/HEALTH\"):\n"+
+		"  curl -s -X POST %s/v1/children/search -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n"+
+		"    -H 'X-Purpose-Of-Use: SERVICE_COORDINATION' -d '{\"nhsNumber\": \"%s\"}'\n", base, nhs[0])
 }

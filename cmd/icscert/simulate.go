@@ -40,6 +40,7 @@ func parseSimulate(args []string, stderr io.Writer) (simulateConfig, error) {
 	)
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = verbUsage(fs, stderr, "usage: icscert simulate --profile NAME[@VERSION] (--jwks URL|FILE | --jwks-inline JSON) [--addr ADDR] [--db FILE]\n                       [--audience AUD] [--latency D] [--shed-limit N]\n       icscert simulate --list")
 	fs.StringVar(&profile, "profile", "", "product to simulate, NAME or NAME@VERSION (latest version if none); see --list")
 	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
 	fs.StringVar(&c.jwks, "jwks", "", "JWKS that verifies tokens: an http(s) URL or a file")

@@ -51,8 +51,8 @@ func BenchmarkSuiteAgainstReference(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if rep.Verdict != reports.Pass {
-					b.Fatalf("the reference must pass: %s %s", rep.Verdict, rep.Message)
+				if rep.Verdict != reports.Pass && rep.Verdict != reports.Incomplete {
+					b.Fatalf("the reference must fail nothing: %s %s", rep.Verdict, rep.Headline)
 				}
 			}
 			wall := time.Since(start)

@@ -124,13 +124,15 @@ type Options struct {
 
 // Result is the outcome of certifying one system.
 type Result struct {
-	System   System
-	Report   *reports.Report
-	Failed   []string // requirements whose verdict is FAIL
-	Errored  []string // requirements whose verdict is ERROR or CONFIG
-	Missed   []string // expected to fail but did not: the suite is not sensitive enough
-	Extra    []string // failed or errored but not expected: the suite is not specific enough
-	Duration time.Duration
+	System  System
+	Report  *reports.Report
+	Failed  []string // requirements whose verdict is FAIL
+	Errored []string // requirements whose verdict is ERROR or CONFIG
+	// NotTested are the requirements no scenario showed either way (NOT_TESTED).
+	NotTested []string
+	Missed    []string // expected to fail but did not: the suite is not sensitive enough
+	Extra     []string // failed or errored but not expected: the suite is not specific enough
+	Duration  time.Duration
 }
 
 // Calibrated reports whether the suite judged the system exactly as expected: every expected
@@ -176,6 +178,8 @@ func compare(s System, rep *reports.Report) Result {
 			res.Failed = append(res.Failed, req.ID)
 		case reports.Error, reports.Config:
 			res.Errored = append(res.Errored, req.ID)
+		case reports.NotTested:
+			res.NotTested = append(res.NotTested, req.ID)
 		}
 	}
 	for _, id := range s.Expected {

@@ -3,6 +3,7 @@ package fleet
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/icscert/icscert/reports"
 	"github.com/icscert/icscert/simulators"
 	"github.com/icscert/icscert/simulators/container"
+	"github.com/icscert/icscert/spec"
 )
 
 // TestSuiteIsExactOnEverySimulatedProduct is the harness's proof of quality: the whole suite
@@ -67,22 +69,58 @@ func assertNoLeftovers(t *testing.T) {
 	}
 }
 
-// assertExact checks that the suite judged every system exactly as expected.
+// assertExact checks that the suite judged every system exactly as expected: each fails
+// exactly its known defects; on a system that keeps every requirement the requirements
+// reported NOT_TESTED are exactly those the suite has no scenario for (a defective one may add
+// requirements its defect kept from being proved). While a MUST requirement has no scenario, a system that keeps
+// every requirement is INCOMPLETE, never conformant; once every MUST requirement has one, it
+// is PASS.
 func assertExact(t *testing.T, results []Result) {
 	t.Helper()
 	var table bytes.Buffer
 	require.NoError(t, WriteTable(&table, results))
 	t.Logf("\n%s", table.String())
+	uncovered, mustUncovered := uncoveredRequirements(t)
 	for _, r := range results {
 		assert.Empty(t, r.Missed, "%s: the suite did not catch these known defects", r.System.Name)
 		assert.Empty(t, r.Extra, "%s: the suite failed requirements the system keeps", r.System.Name)
-		if len(r.System.Expected) == 0 {
+		switch {
+		case len(r.System.Expected) > 0:
+			// A defect can stop scenarios before they prove other requirements: those are not
+			// tested either, on top of the requirements without a scenario.
+			assert.Subset(t, r.NotTested, uncovered, "%s: every requirement without a scenario is NOT_TESTED", r.System.Name)
+			assert.Equal(t, reports.Fail, r.Report.Verdict, "%s has defects", r.System.Name)
+			assert.False(t, r.Report.Conformant, "%s has defects", r.System.Name)
+		case mustUncovered > 0:
+			assert.Equal(t, uncovered, r.NotTested, "%s: NOT_TESTED must be exactly the requirements without a scenario", r.System.Name)
+			assert.Equal(t, reports.Incomplete, r.Report.Verdict, "%s: %d MUST requirements have no scenario", r.System.Name, mustUncovered)
+			assert.False(t, r.Report.Conformant, "%s cannot be called conformant while MUST requirements are untested", r.System.Name)
+			assert.Contains(t, r.Report.Headline, fmt.Sprintf("incomplete: %d MUST requirements not tested", mustUncovered))
+		default:
+			assert.Empty(t, r.NotTested, "%s: every requirement has a scenario", r.System.Name)
 			assert.Equal(t, reports.Pass, r.Report.Verdict, "%s is conformant", r.System.Name)
 			assert.True(t, r.Report.Conformant, "%s is conformant", r.System.Name)
-		} else {
-			assert.False(t, r.Report.Conformant, "%s has defects", r.System.Name)
 		}
 	}
+}
+
+// uncoveredRequirements returns the requirements of the catalogue that no scenario of the
+// embedded suite checks, in catalogue order, and how many of them are MUST.
+func uncoveredRequirements(t *testing.T) (ids []string, must int) {
+	t.Helper()
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	cov, err := harness.Coverage(contract)
+	require.NoError(t, err)
+	for _, c := range cov {
+		if len(c.Positive)+len(c.Negative) == 0 {
+			ids = append(ids, c.Requirement.ID)
+			if c.Requirement.Level == reports.LevelMust {
+				must++
+			}
+		}
+	}
+	return ids, must
 }
 
 // TestTargetFileNamingAnImage certifies a supplier's own image named in a target file, exactly

@@ -10,10 +10,11 @@ import (
 
 // WriteTable writes one line per result: the system, how it ran, its verdict, the
 // requirements it was expected to fail and those it failed, what the suite missed or charged
-// wrongly, and whether the suite judged it exactly as expected.
+// wrongly, how many requirements were not tested, and whether the suite judged it exactly as
+// expected.
 func WriteTable(w io.Writer, results []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SYSTEM\tKIND\tVERDICT\tEXPECTED TO FAIL\tFAILED\tMISSED\tEXTRA\tEXACT\tTIME")
+	fmt.Fprintln(tw, "SYSTEM\tKIND\tVERDICT\tEXPECTED TO FAIL\tFAILED\tMISSED\tEXTRA\tNOT TESTED\tEXACT\tTIME")
 	for _, r := range results {
 		verdict := "-"
 		if r.Report != nil {
@@ -23,8 +24,8 @@ func WriteTable(w io.Writer, results []Result) error {
 		if !r.Calibrated() {
 			exact = "NO"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.System.Name, r.System.Kind, verdict,
-			list(r.System.Expected), list(r.Failed), list(r.Missed), list(r.Extra), exact,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.System.Name, r.System.Kind, verdict,
+			list(r.System.Expected), list(r.Failed), list(r.Missed), list(r.Extra), len(r.NotTested), exact,
 			r.Duration.Round(10*time.Millisecond))
 	}
 	if err := tw.Flush(); err != nil {

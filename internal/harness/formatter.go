@@ -36,6 +36,7 @@ type collector struct {
 
 	mu        sync.Mutex
 	keywords  map[string]string // uri + "\x00" + AST node id → step keyword ("Given ")
+	lines     map[string]int    // uri + "\x00" + AST node id → step line; uri → the Feature line
 	runs      map[string]*scenarioRun
 	outcomes  map[string]steps.Outcome
 	onOutcome func(steps.Outcome) // progress; called without mu held
@@ -47,12 +48,15 @@ type scenarioRun struct {
 	last    time.Time
 	steps   []reports.Step
 	index   map[string]int // pickle step id → index in steps
+	// featureLine is the line of the feature's Feature keyword.
+	featureLine int
 }
 
 func newCollector(onOutcome func(steps.Outcome)) *collector {
 	return &collector{
 		BaseFmt:   godog.NewBaseFmt(formatName, io.Discard),
 		keywords:  map[string]string{},
+		lines:     map[string]int{},
 		runs:      map[string]*scenarioRun{},
 		outcomes:  map[string]steps.Outcome{},
 		onOutcome: onOutcome,
@@ -82,7 +86,13 @@ func (c *collector) Feature(doc *messages.GherkinDocument, uri string, _ []byte)
 	note := func(ss []*messages.Step) {
 		for _, s := range ss {
 			c.keywords[uri+"\x00"+s.Id] = s.Keyword
+			if s.Location != nil {
+				c.lines[uri+"\x00"+s.Id] = int(s.Location.Line)
+			}
 		}
+	}
+	if doc.Feature.Location != nil {
+		c.lines[uri] = int(doc.Feature.Location.Line)
 	}
 	var visit func(bg *messages.Background, sc *messages.Scenario, rule *messages.Rule)
 	visit = func(bg *messages.Background, sc *messages.Scenario, rule *messages.Rule) {
@@ -108,7 +118,7 @@ func (c *collector) Pickle(p *messages.Pickle) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	started := c.startedAt(p.Id)
-	run := &scenarioRun{started: started, last: started, index: map[string]int{}}
+	run := &scenarioRun{started: started, last: started, index: map[string]int{}, featureLine: c.lines[p.Uri]}
 	for i, st := range p.Steps {
 		kw := "* "
 		if len(st.AstNodeIds) > 0 {
@@ -116,7 +126,11 @@ func (c *collector) Pickle(p *messages.Pickle) {
 				kw = k
 			}
 		}
-		run.steps = append(run.steps, reports.Step{Keyword: strings.TrimSpace(kw), Text: st.Text, Status: "skipped"})
+		line := 0
+		if len(st.AstNodeIds) > 0 {
+			line = c.lines[p.Uri+"\x00"+st.AstNodeIds[0]]
+		}
+		run.steps = append(run.steps, reports.Step{Keyword: strings.TrimSpace(kw), Text: st.Text, Line: line, Status: "skipped"})
 		run.index[st.Id] = i
 	}
 	c.runs[steps.ScenarioID(p)] = run

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"testing"
 
@@ -44,7 +45,30 @@ func TestRunSmokeAgainstReference(t *testing.T) {
 	for _, s := range rep.Scenarios {
 		assert.Equal(t, reports.Pass, s.Verdict, "%s %s: %+v", s.ID, s.Name, s.Failure)
 	}
+	assertNothingFailed(t, rep)
+	assert.Equal(t, reports.Pass, requirement(t, rep, "VER-003").Verdict)
+}
+
+// assertNothingFailed checks that a full run of a conforming system failed nothing and is
+// judged truthfully: the requirements it reports NOT_TESTED are exactly those without a
+// scenario in the suite, and while any of them is MUST the run is INCOMPLETE, not conformant.
+func assertNothingFailed(t *testing.T, rep *reports.Report) {
+	t.Helper()
+	mustUntested := 0
+	for _, req := range rep.Requirements {
+		assert.Contains(t, []reports.Verdict{reports.Pass, reports.NotApplicable, reports.NotTested}, req.Verdict, req.ID)
+		assert.Equal(t, len(req.Scenarios) == 0, req.Verdict == reports.NotTested,
+			"%s: NOT_TESTED exactly when no scenario checks it (%d scenarios)", req.ID, len(req.Scenarios))
+		if req.Verdict == reports.NotTested && req.Level == reports.LevelMust {
+			mustUntested++
+		}
+	}
+	if mustUntested > 0 {
+		assert.Equal(t, reports.Incomplete, rep.Verdict, "%s", rep.Message)
+		assert.False(t, rep.Conformant, "a run with untested MUST requirements is never conformant")
+		assert.Equal(t, fmt.Sprintf("incomplete: %d MUST requirements not tested", mustUntested), rep.Headline)
+		return
+	}
 	assert.Equal(t, reports.Pass, rep.Verdict, "%s", rep.Message)
 	assert.True(t, rep.Conformant)
-	assert.Equal(t, reports.Pass, requirement(t, rep, "VER-003").Verdict)
 }

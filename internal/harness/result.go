@@ -33,6 +33,7 @@ func scenarioResult(sc suiteScenario, run *scenarioRun, o steps.Outcome, hasOutc
 		Requirements: append([]string(nil), sc.Requirements...),
 		Steps:        append([]reports.Step(nil), run.steps...),
 		Duration:     run.last.Sub(run.started),
+		FeatureLine:  run.featureLine,
 	}
 	findings := o.Findings
 	if !hasOutcome {

@@ -208,7 +208,7 @@ func (r *runner) load() (*loaded, error) {
 	r.rep.Suite.SpecDigest = contract.Digest
 	for _, req := range contract.Requirements {
 		r.rep.Requirements = append(r.rep.Requirements, reports.Requirement{
-			ID: req.ID, Level: req.Level, Group: req.Group, Text: req.Text,
+			ID: req.ID, Level: req.Level, Group: req.Group, Title: req.Title, Text: req.Text,
 		})
 	}
 
@@ -341,10 +341,21 @@ func (r *runner) preflight(ctx context.Context, in *loaded, sys *system) error {
 // runScenarios runs the selected scenarios with godog and collects their outcomes.
 // Scenarios tagged @exclusive (load and overload checks) run alone, after the others, so that
 // the load they make never disturbs another scenario and a system that sheds load correctly is
-// never failed for it.
+// never failed for it. Before them, the run claims its own identifier block and namespace on
+// the target, so that it is independent of every earlier or concurrent run against it.
 func (r *runner) runScenarios(ctx context.Context, in *loaded, sel selection, sys *system) (*collector, error) {
+	claimTimeout := sys.requestTimeout
+	if r.cfg.ScenarioTimeout > 0 && r.cfg.ScenarioTimeout < claimTimeout {
+		claimTimeout = r.cfg.ScenarioTimeout // the claim costs at most one scenario's time
+	}
+	ns := claimNamespace(ctx, sys.client, sys.baseURL, sys.issuer, sys.audience, claimTimeout)
+	if !ns.Claimed {
+		r.progressf("warning: %s; identifiers may repeat an earlier run's\n", ns.Note)
+	}
 	col := newCollector(r.onOutcome)
 	stepSuite, err := steps.NewSuite(steps.Options{
+		Namespace:       ns.Seed,
+		Identifiers:     fixtures.NewBlockPool(ns.Block),
 		BaseURL:         sys.baseURL,
 		Contract:        in.contract,
 		Issuer:          sys.issuer,

@@ -117,8 +117,10 @@ func TestRunEmbeddedSuiteAgainstConformingFake(t *testing.T) {
 	out := t.TempDir()
 	rep, err := Run(context.Background(), Config{Target: serve(t, fakeTarget{}), OutDir: out, Redact: true, Tags: metaTags})
 	require.NoError(t, err)
-	assert.Equal(t, reports.Pass, rep.Verdict, "%s", rep.Message)
-	assert.True(t, rep.Conformant)
+	assert.Equal(t, reports.Incomplete, rep.Verdict, "a run narrowed to VER-003 leaves every other MUST requirement untested: %s", rep.Message)
+	assert.False(t, rep.Conformant, "a partial run never calls the system conformant")
+	assert.True(t, rep.Partial, "a run narrowed by tags is a partial run")
+	assert.True(t, strings.HasPrefix(rep.Headline, `partial run (--tags "@VER-003"): incomplete: `), rep.Headline)
 	var ran []reports.Scenario
 	for _, s := range rep.Scenarios {
 		if s.Verdict != reports.Skipped {
@@ -163,13 +165,13 @@ func TestRunVerdicts(t *testing.T) {
 			reason:       "a conforming target passes; a capability it lacks is not applicable, a tag excludes, an undefined step is a suite defect",
 			target:       fakeTarget{},
 			scenarios:    map[reports.Verdict]int{reports.Pass: 6, reports.NotApplicable: 1, reports.Skipped: 1, reports.Config: 1},
-			requirements: map[string]reports.Verdict{"VER-003": reports.Config, "ERR-001": reports.Skipped},
+			requirements: map[string]reports.Verdict{"VER-003": reports.Config, "ERR-001": reports.NotTested},
 		},
 		{
 			reason:       "a wrong code-system version fails VER-003",
 			target:       fakeTarget{genderVersion: "1999.9"},
 			scenarios:    map[reports.Verdict]int{reports.Fail: 6, reports.NotApplicable: 1, reports.Skipped: 1, reports.Config: 1},
-			requirements: map[string]reports.Verdict{"VER-003": reports.Fail, "ERR-001": reports.Skipped},
+			requirements: map[string]reports.Verdict{"VER-003": reports.Fail, "ERR-001": reports.NotTested},
 		},
 		{
 			reason:       "a missing X-Correlation-ID fails ERR-001, not the requirement the scenarios check",
