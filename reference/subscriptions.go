@@ -122,10 +122,18 @@ func (x *exchange) sweepShieldReviews() error {
 	if today == x.lastSweep {
 		return nil
 	}
-	err := x.s.store.Update(x.ctx, func(tx store.Tx) error {
-		_, err := x.s.sweepShields(tx, today)
+	var due []store.Child
+	err := x.s.store.View(x.ctx, func(tx store.Tx) error {
+		var err error
+		due, err = tx.ShieldReviewsDue(today)
 		return err
 	})
+	if err == nil && len(due) > 0 { // write only when there may be something to raise
+		err = x.s.store.Update(x.ctx, func(tx store.Tx) error {
+			_, err := x.s.sweepShields(tx, today)
+			return err
+		})
+	}
 	if err == nil {
 		x.lastSweep = today
 	}
