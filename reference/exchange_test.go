@@ -88,7 +88,7 @@ func (h *harness) checkAuditLogWithDeliveries() {
 	require.NoError(h.t, audit.VerifyChain(events), "the audit log must be a sound hash chain")
 	own, received := 0, 0
 	for _, ev := range events {
-		if ev.Actor.Role == roleSystem && strings.HasPrefix(ev.Action, "RECEIVE_") {
+		if ev.Actor.Role == roleSystem && strings.HasPrefix(ev.Action, "RECEIVE_") && strings.HasPrefix(ev.Actor.Sub, "system-") {
 			received++ // a request from the peer system, which the harness did not send
 		}
 		if ev.Action == actionSendPackage || ev.Action == actionSendOutcome {
@@ -722,4 +722,51 @@ func TestExchangeStopsOnClose(t *testing.T) {
 		t.Fatal("the delivery goroutine still runs after Close")
 	}
 	assert.Error(t, srv.Settle(context.Background()), "a closed server settles nothing")
+}
+
+func TestExchangeRefusals(t *testing.T) {
+	h := newHarness(t)
+	rec := h.mgmt().createChild(t, h.gen.Child())
+	resp := propose(t, h, ownLa, rec.ID, otherLa, "", nil)
+	require.Equal(t, http.StatusCreated, resp.status)
+	var tr spec.Transfer
+	resp.decode(t, &tr)
+	outcome := spec.TransferOutcome{TransferID: tr.ID, State: stateACCEPTED, DecidedAt: "2026-06-15T10:00:00Z"}
+	cases := []struct {
+		name   string
+		caller *contractClient
+		path   string
+		body   any
+		code   string
+		reason string
+		breaks bool
+	}{
+		{"XFER-001/a practitioner cannot propose", h.teacher(), "/v1/transfers", spec.NewTransfer{ChildID: rec.ID, ToLa: spec.LocalAuthorityRef{DfeCode: otherLa}, Reason: "CHANGE_OF_ADDRESS"}, "FORBIDDEN", "management only (DOMAIN.md §4)", false},
+		{"XFER-001/a person cannot deliver an inbound transfer", h.mgmt(), "/v1/inbound/transfers", map[string]any{}, "FORBIDDEN", "SYSTEM only, before the body is read", true},
+		{"XFER-002/a person cannot report an outcome", h.otherMgmt(), "/v1/inbound/transfers/" + tr.ID + "/outcome", outcome, "FORBIDDEN", "SYSTEM only", false},
+		{"XFER-002/a system cannot complete a transfer made within one system", h.system(), "/v1/inbound/transfers/" + tr.ID + "/outcome", outcome, "NOT_FOUND", "no outbound delivery was made", false},
+		{"NOTIF-003/an auditor cannot subscribe", h.auditor(), "/v1/subscriptions", spec.NewSubscription{URL: "https://hooks.example/x", EventTypes: []string{noteAccessed}, Secret: hookSecret}, "FORBIDDEN", "writers only", false},
+	}
+	for _, tc := range cases {
+		t.Run(covers(tc.name), func(t *testing.T) {
+			tc.caller.do(t, request{method: http.MethodPost, path: tc.path, body: tc.body, breaksContract: tc.breaks}).expectProblem(t, tc.code)
+		})
+	}
+	t.Run(covers("XFER-002/a refused outcome leaves the sender responsible"), func(t *testing.T) {
+		assert.Equal(t, ownLa, responsible(t, h, rec.ID))
+		assert.Equal(t, statePROPOSED, transferOf(t, h, ownLa, tr.ID).State)
+	})
+	t.Run(covers("XFER-001/the inbound package must be for a council this system serves"), func(t *testing.T) {
+		p := newPeers(t)
+		child := p.a.mgmt().createChild(t, p.a.gen.Child())
+		pkg := spec.TransferPackage{
+			TransferID: "t0000000-0000-4000-8000-000000000001", ChildID: child.ID, FromLa: spec.LocalAuthorityRef{DfeCode: otherLa},
+			ToLa: spec.LocalAuthorityRef{DfeCode: ownLa}, Reason: "CHANGE_OF_ADDRESS", ProposedAt: "2026-06-15T10:00:00.000Z",
+			Record: child, Involvements: []spec.Involvement{}, Indicators: []spec.Indicator{}, Consents: []spec.Consent{},
+			CaseSummaryRefs: []spec.CaseSummaryRef{},
+		}
+		prob := p.b.system().post(t, "/v1/inbound/transfers", pkg).problem(t)
+		require.NotEmpty(t, prob.Errors)
+		assert.Equal(t, "/toLa/dfeCode", prob.Errors[0].Pointer, "B does not serve the receiving council")
+	})
 }
