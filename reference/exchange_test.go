@@ -770,3 +770,43 @@ func TestExchangeRefusals(t *testing.T) {
 		assert.Equal(t, "/toLa/dfeCode", prob.Errors[0].Pointer, "B does not serve the receiving council")
 	})
 }
+
+func TestDeliveriesSurviveRestart(t *testing.T) {
+	t.Run(covers("NOTIF-002/a pending webhook delivery survives a restart and is delivered once"), func(t *testing.T) {
+		path := t.TempDir() + "/reference.db"
+		hk := newHook(t, http.StatusServiceUnavailable)
+		clock := &testClock{now: testStart}
+		issuer, err := fixtures.NewIssuer("https://issuer.icscert.test")
+		require.NoError(t, err)
+		open := func() *Server {
+			st, err := sqlite.Open(path)
+			require.NoError(t, err)
+			srv, err := New(Options{Store: st, Keys: JWKSFromBytes(issuer.JWKS()), Clock: clock.Now})
+			require.NoError(t, err)
+			return srv
+		}
+		srv := open()
+		require.NoError(t, srv.store.Update(context.Background(), func(tx store.Tx) error {
+			sub := store.Subscription{Subscription: spec.Subscription{ID: "sub-00000001", URL: hk.srv.URL, EventTypes: []string{noteAccessed}, La: ownLa}, Secret: hookSecret, Council: true}
+			if err := tx.InsertSubscription(sub); err != nil {
+				return err
+			}
+			_, err := srv.raise(context.Background(), tx, &store.Notification{EventID: "evt-00000001", ChildID: "child-0001", Type: noteAccessed, OccurredAt: "2026-06-15T10:00:00.000Z", La: ownLa})
+			return err
+		}))
+		require.NoError(t, srv.Settle(context.Background()))
+		require.Len(t, hk.deliveries(), 1, "the first attempt failed")
+		require.NoError(t, srv.Close())
+
+		clock.advanceBy(DefaultBackoff(1))
+		srv = open()
+		defer func() { require.NoError(t, srv.Close()) }()
+		require.NoError(t, srv.Settle(context.Background()))
+		got := hk.deliveries()
+		require.Len(t, got, 2, "retried after the restart")
+		assert.Equal(t, http.StatusOK, got[1].status)
+		assert.Equal(t, "evt-00000001", got[1].header.Get(spec.HeaderWebhookID))
+		require.NoError(t, srv.Settle(context.Background()))
+		assert.Len(t, hk.deliveries(), 2, "delivered once")
+	})
+}
