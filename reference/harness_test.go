@@ -511,7 +511,7 @@ func covers(name string) string {
 }
 
 // referenceGroups are the requirement groups the reference serves so far.
-var referenceGroups = []string{"ID", "SEARCH", "READ", "INV", "FLAG", "SENS", "CONSENT", "AUDIT", "AUTH", "ERR", "VER"}
+var referenceGroups = []string{"ID", "SEARCH", "READ", "INV", "FLAG", "SENS", "CONSENT", "AUDIT", "AUTH", "ERR", "VER", "XFER", "NOTIF"}
 
 func TestMain(m *testing.M) {
 	flag.Parse()

@@ -9,9 +9,12 @@ import (
 const productName = "icscert reference implementation"
 
 // meta answers GET /v1/meta: the API version and every code system's version (VER-003).
-// The reference offers no optional capabilities.
+// It lists the test-clock capability when the server offers it.
 func (c *call) meta() (*result, error) {
 	m := spec.Meta{APIVersion: spec.APIVersion, Product: productName, Capabilities: []string{}}
+	if c.s.offset != nil {
+		m.Capabilities = append(m.Capabilities, capabilityTestClock)
+	}
 	for _, cl := range spec.CodeLists {
 		m.CodeSystems = append(m.CodeSystems, spec.CodeSystem{Name: cl.Name, Version: cl.Version})
 	}

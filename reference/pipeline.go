@@ -71,6 +71,7 @@ type call struct {
 	notes    []store.Notification
 	replay   *store.IdempotentResponse
 	audited  bool // the request's audit event is committed
+	wake     bool // the request queued deliveries for the exchange to send
 }
 
 // errRefused makes a transaction roll back because its operation refused the request.
@@ -165,6 +166,9 @@ func (s *Server) transact(c *call) *result {
 	switch {
 	case err == nil:
 		c.audited = true
+		if c.wake {
+			s.exchange.kick()
+		}
 		return res
 	case errors.Is(err, errRefused):
 		c.discardEffects()
@@ -225,8 +229,8 @@ func (c *call) commitEffects(res *result) error {
 			return err
 		}
 	}
-	for _, n := range c.notes {
-		if _, err := c.tx.AddNotification(n); err != nil {
+	for i := range c.notes {
+		if err := c.raise(&c.notes[i]); err != nil {
 			return err
 		}
 	}

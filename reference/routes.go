@@ -23,8 +23,7 @@ type resource struct {
 	ops    map[string]*op
 }
 
-// routes builds the handler of every path. Transfers, inbound deliveries and subscriptions
-// are not served yet, so they read as unknown paths (404).
+// routes builds the handler of every path; the exchange's paths are in routes_exchange.go.
 func (s *Server) routes() http.Handler {
 	sc := s.schemas
 	involvementChild := func(tx store.Tx, id string) string {
@@ -127,6 +126,7 @@ func (s *Server) routes() http.Handler {
 		// The log is append-only (AUDIT-003): no method changes or removes an event.
 		{path: "/v1/audit-events/{seq}", ops: map[string]*op{}},
 	}
+	resources = append(resources, s.exchangeResources()...)
 
 	mux := http.NewServeMux()
 	for _, res := range resources {

@@ -48,6 +48,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Councils is the council reference list; ident.Councils() if nil.
 	Councils *ident.Registry
+	// Exchange configures transfers to other councils' systems and webhook delivery.
+	Exchange ExchangeOptions
+	// TestClock offers the optional test-clock capability: POST /v1/test-clock moves the
+	// server's time forward. Never set it in production.
+	TestClock bool
 }
 
 // Server is the reference server. Its Handler is safe for concurrent use. Close it once the
@@ -61,6 +66,8 @@ type Server struct {
 	councils *ident.Registry
 	schemas  *schemas
 	handler  http.Handler
+	exchange *exchange
+	offset   *clockOffset // the test clock's offset; nil without the capability
 }
 
 // New returns a Server over opts.Store. It fails if a required option is missing or if a
@@ -97,20 +104,33 @@ func New(opts Options) (*Server, error) {
 	if s.councils == nil {
 		s.councils = ident.Councils()
 	}
+	if opts.TestClock {
+		s.offset = &clockOffset{}
+		base := s.clock
+		s.clock = func() time.Time { return base().Add(s.offset.get()) }
+	}
+	ex, err := newExchange(s, opts.Exchange)
+	if err != nil {
+		return nil, fmt.Errorf("new reference server: %w", err)
+	}
+	s.exchange = ex
 	s.schemas = newSchemas(s.councils)
 	maxInFlight := opts.MaxInFlight
 	if maxInFlight <= 0 {
 		maxInFlight = DefaultMaxInFlight
 	}
 	s.handler = s.shed(maxInFlight, s.recoverPanics(s.routes()))
+	s.exchange.start()
 	return s, nil
 }
 
 // Handler returns the HTTP handler of the API. It is safe for concurrent use.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close closes the store. Call it after the last request has finished.
+// Close stops the deliveries in flight (they are retried when a server opens the store
+// again) and closes the store. Call it after the last request has finished.
 func (s *Server) Close() error {
+	s.exchange.stop()
 	if err := s.store.Close(); err != nil {
 		return fmt.Errorf("close reference server: %w", err)
 	}

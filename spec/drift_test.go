@@ -130,7 +130,12 @@ func sampleTransfer() Transfer {
 		ToLa:   LocalAuthorityRef{DfeCode: "942", GssCode: "E06000063", Name: "Cumberland"},
 		Reason: "CHANGE_OF_ADDRESS", State: "COMPLETED", Direction: DirectionOutbound, IdempotencyKey: "key-1",
 		ProposedAt: sampleAt, DecidedAt: sampleAt, CompletedAt: sampleAt, RejectionReason: "n/a",
+		Delivery: ptr(sampleDeliveryStatus()),
 	}
+}
+
+func sampleDeliveryStatus() DeliveryStatus {
+	return DeliveryStatus{State: "PENDING", Attempts: 2, LastAttemptAt: sampleAt, NextAttemptAt: sampleAt, LastStatus: 503, LastError: "no answer: timed out"}
 }
 
 func sampleProblem() Problem {
@@ -198,8 +203,14 @@ func responseSamples() []struct {
 		{"Transfer", sampleTransfer(), "every transfer response"},
 		{"Subscription", Subscription{
 			ID: "s0a8012e-7d3f", URL: "https://receiver.example/hooks", EventTypes: []string{"RECORD_ACCESSED"},
-			La: "202", CreatedAt: sampleAt,
-		}, "createSubscription"},
+			La: "202", CreatedAt: sampleAt, Deliveries: &DeliveryCounts{Pending: 1, Delivered: 2, Dead: 1},
+			DeadLetters: []DeadLetter{{
+				EventID: "evt-0001", Seq: 1, Type: "RECORD_ACCESSED", ChildID: sampleChildID, Attempts: 8,
+				LastAttemptAt: sampleAt, LastStatus: 500, LastError: "no answer: timed out",
+			}},
+		}, "createSubscription, getSubscription"},
+		{"DeliveryStatus", sampleDeliveryStatus(), "part of Transfer"},
+		{"TestClock", TestClock{Now: sampleAt, OffsetSeconds: 86400}, "advanceTestClock"},
 		{"Notification", Notification{
 			EventID: "evt-0001", Seq: 1, Type: "RECORD_ACCESSED", OccurredAt: sampleAt, ChildID: sampleChildID, La: "202",
 		}, "webhook delivery body"},
@@ -278,6 +289,7 @@ func requestSamples() []struct {
 			URL: "https://receiver.example/hooks", EventTypes: []string{"RECORD_ACCESSED", "TRANSFER_COMPLETED"},
 			Secret: "0123456789abcdef0123",
 		}, "createSubscription"},
+		{"TestClockAdvance", TestClockAdvance{Days: 30, Seconds: 60}, "advanceTestClock"},
 	}
 }
 

@@ -112,6 +112,9 @@ func TestOperations(t *testing.T) {
 		{"getAccessHistory", http.MethodGet, "/v1/children/{id}/access-history", false, "DOMAIN.md §5 history"},
 		{"listAuditEvents", http.MethodGet, "/v1/audit-events", false, "DOMAIN.md §5 audit"},
 		{"createSubscription", http.MethodPost, "/v1/subscriptions", false, "DOMAIN.md §5 webhooks"},
+		{"getSubscription", http.MethodGet, "/v1/subscriptions/{id}", false, "CONTRACT.md: dead letters are observed here"},
+		{"getTestClock", http.MethodGet, "/v1/test-clock", false, "DOMAIN.md §5 optional test-clock capability"},
+		{"advanceTestClock", http.MethodPost, "/v1/test-clock", false, "DOMAIN.md §5 optional test-clock capability"},
 		{"getMeta", http.MethodGet, "/v1/meta", true, "DOMAIN.md §5, public"},
 		{"listLocalAuthorities", http.MethodGet, "/v1/reference/local-authorities", true, "DOMAIN.md §5, public"},
 		{"getHealth", http.MethodGet, "/healthz", true, "DOMAIN.md §5, public"},
@@ -277,6 +280,7 @@ var otherEnums = map[string]struct {
 }{
 	"Involvement.contactVia":      {[]string{"LA_MANAGEMENT"}, "brokered form, CONTRACT.md"},
 	"Transfer.direction":          {[]string{DirectionOutbound, DirectionInbound}, "types_exchange.go"},
+	"DeliveryStatus.state":        {[]string{"PENDING", "DELIVERED", "DEAD"}, "types_exchange.go DeliveryStatus"},
 	"TransferAcceptance.decision": {[]string{"ACCEPTED", "REJECTED"}, "a subset of TransferStates"},
 	"TransferOutcome.state":       {[]string{"ACCEPTED", "REJECTED"}, "a subset of TransferStates"},
 	"AuditEvent.disclosedTiers[]": {[]string{"T1", "T2", "T3", "T4", "T5", "T6"}, "the tier table"},

@@ -67,6 +67,21 @@ type Transfer struct {
 	DecidedAt       string            `json:"decidedAt,omitempty"`
 	CompletedAt     string            `json:"completedAt,omitempty"`
 	RejectionReason string            `json:"rejectionReason,omitempty"`
+	// Delivery is the state of the system-to-system delivery this side makes: the package
+	// (OUTBOUND) or the outcome (INBOUND). Absent within one system.
+	Delivery *DeliveryStatus `json:"delivery,omitempty"`
+}
+
+// DeliveryStatus is the state of one delivery to another system or to a webhook: PENDING
+// (retried with backoff), DELIVERED, or DEAD (the dead letter, after the attempt limit or a
+// refusal no retry can change).
+type DeliveryStatus struct {
+	State         string `json:"state"`
+	Attempts      int    `json:"attempts"`
+	LastAttemptAt string `json:"lastAttemptAt,omitempty"`
+	NextAttemptAt string `json:"nextAttemptAt,omitempty"`
+	LastStatus    int    `json:"lastStatus,omitempty"` // the last answer's status; absent when none came
+	LastError     string `json:"lastError,omitempty"`
 }
 
 // TransferAcceptance is the body of POST /v1/transfers/{id}/acceptance: the receiving
@@ -118,6 +133,43 @@ type Subscription struct {
 	EventTypes []string `json:"eventTypes"`
 	La         string   `json:"la,omitempty"`
 	CreatedAt  string   `json:"createdAt"`
+	// Deliveries counts the subscription's deliveries by state (GET /v1/subscriptions/{id}).
+	Deliveries *DeliveryCounts `json:"deliveries,omitempty"`
+	// DeadLetters lists the newest dead-lettered notifications, at most 100
+	// (GET /v1/subscriptions/{id}).
+	DeadLetters []DeadLetter `json:"deadLetters,omitempty"`
+}
+
+// DeliveryCounts counts a subscription's deliveries by state.
+type DeliveryCounts struct {
+	Pending   int `json:"pending"`
+	Delivered int `json:"delivered"`
+	Dead      int `json:"dead"`
+}
+
+// DeadLetter is a notification whose delivery to a webhook gave up (NOTIF-003).
+type DeadLetter struct {
+	EventID       string `json:"eventId"`
+	Seq           int64  `json:"seq"`
+	Type          string `json:"type"`
+	ChildID       string `json:"childId"`
+	Attempts      int    `json:"attempts"`
+	LastAttemptAt string `json:"lastAttemptAt"`
+	LastStatus    int    `json:"lastStatus,omitempty"`
+	LastError     string `json:"lastError,omitempty"`
+}
+
+// TestClockAdvance is the body of POST /v1/test-clock (capability test-clock): how far to move
+// the server's time forward, in days and seconds (at least one of them).
+type TestClockAdvance struct {
+	Days    int   `json:"days,omitempty"`
+	Seconds int64 `json:"seconds,omitempty"`
+}
+
+// TestClock is the server's time under the test-clock capability.
+type TestClock struct {
+	Now           string `json:"now"`
+	OffsetSeconds int64  `json:"offsetSeconds"`
 }
 
 // Notification is the body of one webhook delivery. It carries identifiers and the event type

@@ -88,9 +88,9 @@ type Tx interface {
 	// Accesses returns, newest first, the successful audit events that q selects.
 	Accesses(q AccessQuery) ([]spec.AuditEvent, error)
 
-	// AddNotification appends n to the outbox and gives it the child's next seq. When
-	// n.DedupeKey is set and already used, it adds nothing and returns false.
-	AddNotification(n Notification) (bool, error)
+	// AddNotification appends n to the outbox and gives it (n.Seq) the child's next seq.
+	// When n.DedupeKey is set and already used, it adds nothing and returns false.
+	AddNotification(n *Notification) (bool, error)
 	// Notifications returns the outbox entries of a child in seq order.
 	Notifications(childID string) ([]Notification, error)
 
@@ -98,6 +98,8 @@ type Tx interface {
 	IdempotentResponse(org, key string) (IdempotentResponse, error)
 	// SaveIdempotentResponse saves a response for an organisation's key.
 	SaveIdempotentResponse(r IdempotentResponse) error
+
+	ExchangeTx
 }
 
 // AuditQuery selects audit events.
@@ -145,6 +147,9 @@ type Child struct {
 	ArchiveAtAge int    `json:"archiveAtAge"`
 	CreatedAt    string `json:"createdAt"`
 	UpdatedAt    string `json:"updatedAt"`
+	// CaseSummaryRefs are the case-summary references that came with the record on a
+	// transfer; they travel on with it (XFER-004) and are never served on the record.
+	CaseSummaryRefs []spec.CaseSummaryRef `json:"caseSummaryRefs,omitempty"`
 }
 
 // Involvement is the stored form of an involvement. IsLeadProfessional and ContactVia are

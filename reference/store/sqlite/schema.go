@@ -84,6 +84,31 @@ var migrations = []string{
 		doc  TEXT NOT NULL,
 		PRIMARY KEY (org, key)
 	) WITHOUT ROWID;`,
+	`CREATE TABLE transfers (
+		id        TEXT PRIMARY KEY,
+		child_id  TEXT NOT NULL,
+		state     TEXT NOT NULL,
+		doc       TEXT NOT NULL
+	);
+	CREATE INDEX transfers_child ON transfers(child_id, state);
+	CREATE TABLE subscriptions (
+		id      TEXT PRIMARY KEY,
+		la      TEXT NOT NULL,
+		org     TEXT NOT NULL,
+		council INTEGER NOT NULL,
+		doc     TEXT NOT NULL
+	);
+	CREATE INDEX subscriptions_la ON subscriptions(la);
+	CREATE INDEX subscriptions_org ON subscriptions(org);
+	CREATE TABLE deliveries (
+		id     TEXT PRIMARY KEY,
+		ref    TEXT NOT NULL,
+		state  TEXT NOT NULL,
+		due_at TEXT NOT NULL,
+		doc    TEXT NOT NULL
+	);
+	CREATE INDEX deliveries_due ON deliveries(state, due_at);
+	CREATE INDEX deliveries_ref ON deliveries(ref, state);`,
 }
 
 // migrate brings the schema up to date in one write transaction.

@@ -153,7 +153,7 @@ func TestNotificationsAndIdempotency(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, s.Update(ctx, func(tx store.Tx) error {
 		for i, key := range []string{"", "k", "k", ""} {
-			added, err := tx.AddNotification(store.Notification{EventID: "e" + string(rune('0'+i)), ChildID: "c1", Type: "RECORD_ACCESSED", DedupeKey: key})
+			added, err := tx.AddNotification(&store.Notification{EventID: "e" + string(rune('0'+i)), ChildID: "c1", Type: "RECORD_ACCESSED", DedupeKey: key})
 			require.NoError(t, err)
 			assert.Equal(t, i != 2, added, "a dedupe key raises an event once")
 		}

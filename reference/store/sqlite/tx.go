@@ -322,7 +322,7 @@ func (t *tx) Accesses(q store.AccessQuery) ([]spec.AuditEvent, error) {
 	return listDocs[spec.AuditEvent](t, "accesses", query, args...)
 }
 
-func (t *tx) AddNotification(n store.Notification) (bool, error) {
+func (t *tx) AddNotification(n *store.Notification) (bool, error) {
 	if n.DedupeKey != "" {
 		var exists int
 		err := t.tx.QueryRowContext(t.ctx, `SELECT COUNT(*) FROM notifications WHERE dedupe_key = ?`, n.DedupeKey).Scan(&exists)
