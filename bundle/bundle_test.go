@@ -24,8 +24,8 @@ var issued = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 func testReport(t *testing.T) *reports.Report {
 	t.Helper()
 	r := &reports.Report{
-		Target: reports.Target{Name: "sandbox", BaseURL: "https://cre.example", Vendor: "Larkspur Civic Software", Product: "Wrenfold", Version: "2.0"},
-		Suite:  reports.Suite{SpecVersion: "1.0.0", SuiteVersion: "0.1.0", SpecDigest: "abc"},
+		Target:    reports.Target{Name: "sandbox", BaseURL: "https://cre.example", Vendor: "Larkspur Civic Software", Product: "Wrenfold", Version: "2.0"},
+		Suite:     reports.Suite{SpecVersion: "1.0.0", SuiteVersion: "0.1.0", SpecDigest: "abc"},
 		StartedAt: issued.Add(-time.Minute), FinishedAt: issued,
 		Requirements: []reports.Requirement{{ID: "VER-003", Level: reports.LevelMust, Group: "VER", Text: "meta"}},
 		Scenarios: []reports.Scenario{{

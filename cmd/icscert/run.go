@@ -34,6 +34,7 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		timeout         = fs.Duration("timeout", steps.DefaultRequestTimeout, "per-request timeout; a target slower than this is ERROR")
 		scenarioTimeout = fs.Duration("scenario-timeout", steps.DefaultScenarioTimeout, "per-scenario timeout")
 		listen          = fs.String("listen", harness.DefaultListen, "address serving the harness's token keys (JWKS) to the target")
+		signKey         = fs.String("sign-key", "", "Ed25519 private key (PEM, PKCS #8) signing the certificate; default: a development key, NOT trustworthy")
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: icscert run --target FILE --out DIR [--tags EXPR] [--fail-on must|should] [--concurrency N] [--no-redact] [--timeout 10s]")
@@ -81,6 +82,13 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if err != nil {
 		return err
+	}
+	if rep.Target.Product != "" && rep.Target.Version != "" {
+		path, err := signRun(ctx, rep, *target, *out, *signKey, stderr)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "  certificate %s\n", path)
 	}
 	return verdictExit(rep)
 }
