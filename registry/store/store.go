@@ -265,3 +265,39 @@ func (s *Store) AddPair(ctx context.Context, p Pair) (int64, error) {
 func (s *Store) Pairs(ctx context.Context) ([]Pair, error) {
 	return list(ctx, s, "pairs", "", nil, func(v *Pair, id int64) { v.ID = id })
 }
+
+// OpenPostgresSchema is OpenPostgres inside the named schema, which it creates if needed: one
+// database can then hold several registries (or test runs) apart. schema must be a plain
+// identifier (letters, digits, underscore).
+func OpenPostgresSchema(ctx context.Context, dsn, schema string) (*Store, error) {
+	for _, r := range schema {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return nil, fmt.Errorf("open registry store: schema %q: use lower-case letters, digits and _", schema)
+		}
+	}
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open registry store: %w", err)
+	}
+	_, err = admin.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+schema)
+	_ = admin.Close()
+	if err != nil {
+		return nil, fmt.Errorf("open registry store: %w", err)
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return OpenPostgres(ctx, dsn+sep+"search_path="+schema)
+}
+
+// DropSchema removes a schema made by OpenPostgresSchema and everything in it; for tests.
+func DropSchema(ctx context.Context, dsn, schema string) error {
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	_, err = admin.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE")
+	return err
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -45,23 +44,13 @@ func openPostgres(t *testing.T) *Store {
 		}
 		t.Skipf("%s is not set", envPostgresDSN)
 	}
-	ctx := context.Background()
-	admin, err := OpenPostgres(ctx, dsn)
-	require.NoError(t, err, "connect to PostgreSQL")
 	schema := fmt.Sprintf("t%d", time.Now().UnixNano())
-	_, err = admin.db.ExecContext(ctx, "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
+	s, err := OpenPostgresSchema(context.Background(), dsn, schema)
+	require.NoError(t, err, "connect to PostgreSQL")
 	t.Cleanup(func() {
-		_, _ = admin.db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-		_ = admin.Close()
+		_ = s.Close()
+		_ = DropSchema(context.Background(), dsn, schema)
 	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	s, err := OpenPostgres(ctx, dsn+sep+"search_path="+schema)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
