@@ -35,6 +35,8 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		scenarioTimeout = fs.Duration("scenario-timeout", steps.DefaultScenarioTimeout, "per-scenario timeout")
 		listen          = fs.String("listen", harness.DefaultListen, "address serving the harness's token keys (JWKS) to the target")
 		signKey         = fs.String("sign-key", "", "Ed25519 private key (PEM, PKCS #8) signing the certificate; default: a development key, NOT trustworthy")
+		submit          = fs.String("submit", "", "registry URL: submit the signed certificate at the end of the run")
+		submitToken     = fs.String("submit-token", "", "registry token for --submit (default: $"+envRegistryToken+")")
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: icscert run --target FILE --out DIR [--tags EXPR] [--fail-on must|should] [--concurrency N] [--no-redact] [--timeout 10s]")
@@ -89,6 +91,11 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		fmt.Fprintf(stdout, "  certificate %s\n", path)
+		if *submit != "" {
+			if err := submitRun(ctx, rep, path, *submit, *submitToken, stdout); err != nil {
+				return err
+			}
+		}
 	}
 	return verdictExit(rep)
 }

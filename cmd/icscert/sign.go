@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/icscert/icscert/bundle"
+	"github.com/icscert/icscert/registry"
 	"github.com/icscert/icscert/reports"
 )
 
@@ -56,4 +58,29 @@ func signRun(ctx context.Context, rep *reports.Report, targetFile, out, keyPath 
 		return "", fmt.Errorf("sign: %w", err)
 	}
 	return path, nil
+}
+
+// submitRun sends the bundle at path to the registry at url for the report's product.
+func submitRun(ctx context.Context, rep *reports.Report, path, url, token string, stdout io.Writer) error {
+	if token == "" {
+		token = os.Getenv(envRegistryToken)
+	}
+	if token == "" {
+		return usageError("run: --submit needs a token (--submit-token or $%s)", envRegistryToken)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("submit: %w", err)
+	}
+	c := &registry.Client{BaseURL: url, Token: token}
+	sub, err := c.Submit(ctx, rep.Target.Product, rep.Target.Version, data)
+	var p *registry.Problem
+	switch {
+	case errors.As(err, &p):
+		return &exitError{code: exitFail, err: fmt.Errorf("submit: the registry refused the certificate: %w", err)}
+	case err != nil:
+		return &exitError{code: exitUntestable, err: err}
+	}
+	fmt.Fprintf(stdout, "  submitted to %s: submission %d, %s\n", url, sub.ID, sub.Status)
+	return nil
 }
