@@ -54,10 +54,9 @@ func (s *Server) Decide(ctx context.Context, product, version, council string) (
 		}
 	}
 	now := s.now()
-	switch {
-	case cert == nil:
+	if cert == nil {
 		ans.Reasons = append(ans.Reasons, Reason{Code: "NO_CERTIFICATE", Message: fmt.Sprintf("%s %s holds no accepted certificate", product, version)})
-	default:
+	} else {
 		ans.Certificate = cert.ID
 		if cert.Status != "certified" {
 			ans.Reasons = append(ans.Reasons, Reason{

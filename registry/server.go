@@ -103,7 +103,9 @@ func writeProblem(w http.ResponseWriter, status int, code, format string, args .
 	})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) { writeJSONAs(w, "application/json", status, v) }
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeJSONAs(w, "application/json", status, v)
+}
 
 func writeJSONAs(w http.ResponseWriter, ct string, status int, v any) {
 	w.Header().Set("Content-Type", ct)

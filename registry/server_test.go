@@ -39,7 +39,6 @@ type rig struct {
 	srv     *httptest.Server
 	keys    map[string]ed25519.PrivateKey
 	api     *spec.Contract
-	backend string
 }
 
 func pemOf(t *testing.T, k ed25519.PrivateKey) string {
@@ -120,8 +119,10 @@ func issue(t *testing.T, key ed25519.PrivateKey, vendor, product, version string
 			}
 		}
 		rep.Requirements = append(rep.Requirements, reports.Requirement{ID: id, Level: reports.LevelMust, Group: strings.Split(id, "-")[0], Text: id})
-		sc := reports.Scenario{ID: "features/x.feature:" + id, Name: id, Feature: "x", Tags: []string{"@" + id}, Requirements: []string{id}, Verdict: v,
-			Steps: []reports.Step{{Keyword: "Then", Text: "ok", Status: "passed"}}}
+		sc := reports.Scenario{
+			ID: "features/x.feature:" + id, Name: id, Feature: "x", Tags: []string{"@" + id}, Requirements: []string{id}, Verdict: v,
+			Steps: []reports.Step{{Keyword: "Then", Text: "ok", Status: "passed"}},
+		}
 		if v == reports.Fail {
 			sc.Steps[0].Status = "failed"
 			sc.Failure = &reports.Failure{Requirement: id, Message: "broken"}

@@ -59,7 +59,7 @@ func TestRunSignsAndVerifyChecks(t *testing.T) {
 	require.NoError(t, os.WriteFile(tampered, bytes.Replace(data, []byte(`"keyid": "`), []byte(`"keyid": "0`), 1), 0o644))
 	err = run(context.Background(), []string{"verify", tampered, "--key", pub}, &stdout, &stderr)
 	assert.Equal(t, exitFail, exitCode(err, &stderr))
-	assert.ErrorContains(t, err, "REJECTED: wrong-key")
+	require.ErrorContains(t, err, "REJECTED: wrong-key")
 
 	err = run(context.Background(), []string{"verify", filepath.Join(clean, "cert.json")}, &stdout, &stderr)
 	assert.Equal(t, exitUsage, exitCode(err, &stderr), "no key and no development key beside the bundle")
