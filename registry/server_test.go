@@ -36,9 +36,9 @@ const (
 
 // rig is a registry over one store back end, with the suppliers' keys.
 type rig struct {
-	srv     *httptest.Server
-	keys    map[string]ed25519.PrivateKey
-	api     *spec.Contract
+	srv  *httptest.Server
+	keys map[string]ed25519.PrivateKey
+	api  *spec.Contract
 }
 
 func pemOf(t *testing.T, k ed25519.PrivateKey) string {
