@@ -21,8 +21,9 @@ import (
 var issued = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
 // testReport is a finalised conformant report of a small run.
-func testReport(t *testing.T) *reports.Report {
-	t.Helper()
+func testReport(tb testing.TB) *reports.Report {
+	tb.Helper()
+	t := tb
 	r := &reports.Report{
 		Target:    reports.Target{Name: "sandbox", BaseURL: "https://cre.example", Vendor: "Larkspur Civic Software", Product: "Wrenfold", Version: "2.0"},
 		Suite:     reports.Suite{SpecVersion: "1.0.0", SuiteVersion: "0.1.0", SpecDigest: "abc"},
@@ -45,8 +46,9 @@ type fixture struct {
 	report *reports.Report
 }
 
-func newFixture(t *testing.T) fixture {
-	t.Helper()
+func newFixture(tb testing.TB) fixture {
+	tb.Helper()
+	t := tb
 	key, err := GenerateKey()
 	require.NoError(t, err)
 	rep := testReport(t)
@@ -277,8 +279,7 @@ func TestKeyFilesRoundTrip(t *testing.T) {
 }
 
 func BenchmarkVerify(b *testing.B) {
-	t := &testing.T{}
-	f := newFixture(t)
+	f := newFixture(b)
 	opts := f.opts()
 	b.ResetTimer()
 	for b.Loop() {

@@ -41,15 +41,17 @@ type rig struct {
 	api  *spec.Contract
 }
 
-func pemOf(t *testing.T, k ed25519.PrivateKey) string {
-	t.Helper()
+func pemOf(tb testing.TB, k ed25519.PrivateKey) string {
+	tb.Helper()
+	t := tb
 	b, err := bundle.EncodePublicKey(k.Public().(ed25519.PublicKey))
 	require.NoError(t, err)
 	return string(b)
 }
 
-func newRig(t *testing.T, st *store.Store) *rig {
-	t.Helper()
+func newRig(tb testing.TB, st *store.Store) *rig {
+	tb.Helper()
+	t := tb
 	r := &rig{keys: map[string]ed25519.PrivateKey{}}
 	for _, name := range []string{"Wrenfold", "KinLedger", "other"} {
 		k, err := bundle.GenerateKey()
@@ -105,8 +107,9 @@ func (r *rig) call(t *testing.T, method, path, token string, body any) (int, []b
 }
 
 // issue signs a bundle for product@version with key; failed lists failed requirements.
-func issue(t *testing.T, key ed25519.PrivateKey, vendor, product, version string, suite bundle.Manifest, failed ...string) json.RawMessage {
-	t.Helper()
+func issue(tb testing.TB, key ed25519.PrivateKey, vendor, product, version string, suite bundle.Manifest, failed ...string) json.RawMessage {
+	tb.Helper()
+	t := tb
 	rep := &reports.Report{
 		Target: reports.Target{Name: product, Vendor: vendor, Product: product, Version: version},
 		Suite:  reports.Suite{SpecVersion: "1.0.0", SuiteVersion: "0.1.0", SpecDigest: "x"}, StartedAt: now.Add(-time.Minute), FinishedAt: now,
