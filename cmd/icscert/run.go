@@ -36,6 +36,9 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		timeout         = fs.Duration("timeout", steps.DefaultRequestTimeout, "per-request timeout; a target slower than this is ERROR")
 		scenarioTimeout = fs.Duration("scenario-timeout", steps.DefaultScenarioTimeout, "per-scenario timeout")
 		listen          = fs.String("listen", harness.DefaultListen, "address serving the harness's token keys (JWKS) to the target")
+		signKey         = fs.String("sign-key", "", "Ed25519 private key (PEM, PKCS #8) signing the certificate; default: a development key, NOT trustworthy")
+		submit          = fs.String("submit", "", "registry URL: submit the signed certificate at the end of the run")
+		submitToken     = fs.String("submit-token", "", "registry token for --submit (default: $"+envRegistryToken+")")
 	)
 	fs.Usage = verbUsage(fs, stderr, "usage: icscert run --target FILE --out DIR [--tags EXPR] [--fail-on must|should] [--concurrency N]\n"+
 		"                  [--no-redact] [--timeout D] [--scenario-timeout D] [--listen ADDR]")
@@ -81,6 +84,18 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if err != nil {
 		return err
+	}
+	if rep.Target.Product != "" && rep.Target.Version != "" {
+		path, err := signRun(ctx, rep, *target, *out, *signKey, stderr)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "  certificate %s\n", path)
+		if *submit != "" {
+			if err := submitRun(ctx, rep, path, *submit, *submitToken, stdout); err != nil {
+				return err
+			}
+		}
 	}
 	return verdictExit(rep)
 }
