@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/icscert/icscert/registry/store"
+	"github.com/icscert/icscert/reports"
 )
 
 // Answer is the registry's answer to "may PRODUCT VERSION be deployed (at COUNCIL)?".
@@ -58,7 +59,14 @@ func (s *Server) Decide(ctx context.Context, product, version, council string) (
 		ans.Reasons = append(ans.Reasons, Reason{Code: "NO_CERTIFICATE", Message: fmt.Sprintf("%s %s holds no accepted certificate", product, version)})
 	} else {
 		ans.Certificate = cert.ID
-		if cert.Status != "certified" {
+		switch {
+		case cert.Status == "certified":
+		case cert.Verdict == string(reports.Incomplete):
+			ans.Reasons = append(ans.Reasons, Reason{
+				Code:    "INCOMPLETE",
+				Message: fmt.Sprintf("certificate %d of %s %s is INCOMPLETE: MUST requirements were not tested (its report lists them)", cert.ID, product, version),
+			})
+		default:
 			ans.Reasons = append(ans.Reasons, Reason{
 				Code: "NOT_CONFORMANT", Requirements: cert.FailedRequirements,
 				Message: fmt.Sprintf("certificate %d of %s %s is %s: failed %s", cert.ID, product, version, cert.Verdict, strings.Join(cert.FailedRequirements, ", ")),

@@ -20,6 +20,7 @@ import (
 	"github.com/icscert/icscert/bundle"
 	"github.com/icscert/icscert/internal/ident"
 	"github.com/icscert/icscert/registry/store"
+	"github.com/icscert/icscert/reports"
 )
 
 //go:embed openapi.yaml
@@ -248,6 +249,8 @@ func (s *Server) check(ctx context.Context, p *Principal, product, version strin
 	}
 	if c.Conformant {
 		add("verdict", true, "%s: conformant", c.Verdict)
+	} else if c.Verdict == reports.Incomplete {
+		add("verdict", false, "%s: not conformant; MUST requirements were not tested", c.Verdict)
 	} else {
 		add("verdict", false, "%s: not conformant; failed %s", c.Verdict, strings.Join(c.FailedRequirements, ", "))
 	}

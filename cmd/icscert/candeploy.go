@@ -32,6 +32,7 @@ func runCanIDeploy(ctx context.Context, args []string, stdout, stderr io.Writer)
 		url     = fs.String("registry", "", "registry base URL (required)")
 		token   = fs.String("token", "", "registry token (default: $"+envRegistryToken+")")
 	)
+	fs.Usage = verbUsage(fs, stderr, "usage: icscert can-i-deploy --product P --version V [--council C] --registry URL [--token TOKEN]")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

@@ -21,10 +21,6 @@ func init() {
 // runRegistry is `icscert registry serve --config FILE [--db PATH | --postgres DSN] [--addr A]`:
 // it serves until interrupted; exit 2 for a usage or configuration error.
 func runRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "serve" {
-		fmt.Fprintln(stderr, "usage: icscert registry serve --config FILE [--db PATH | --postgres DSN] [--addr 127.0.0.1:8090]")
-		return usageError("registry: the only sub-command is serve")
-	}
 	fs := flag.NewFlagSet("registry serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
@@ -33,6 +29,15 @@ func runRegistry(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		postgres = fs.String("postgres", "", "PostgreSQL connection string (pgx); replaces --db")
 		addr     = fs.String("addr", "127.0.0.1:8090", "listen address")
 	)
+	fs.Usage = verbUsage(fs, stderr, "usage: icscert registry serve --config FILE [--db PATH | --postgres DSN] [--addr 127.0.0.1:8090]")
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fs.Usage()
+		return nil
+	}
+	if len(args) == 0 || args[0] != "serve" {
+		fs.Usage()
+		return usageError("registry: the only sub-command is serve")
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

@@ -28,16 +28,6 @@ import (
 	"github.com/icscert/icscert/simulators"
 )
 
-// TestMain lets the rerun test start this test binary as `icscert` (ICSCERT_TEST_AS_MAIN=1),
-// so that runs happen in separate processes, as a supplier's CI would start them, and two of
-// them can run at once (godog allows one suite per process).
-func TestMain(m *testing.M) {
-	if os.Getenv("ICSCERT_TEST_AS_MAIN") == "1" {
-		os.Exit(exitCode(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
-	}
-	os.Exit(m.Run())
-}
-
 // anyKeys trusts the keys served at several JWKS URLs: the persistent system must trust every
 // run's token issuer, and two runs at once have two. A key id it does not know makes it fetch
 // every URL again, with no rate limit, so that a new run's keys are found at once.

@@ -41,7 +41,8 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		submitToken     = fs.String("submit-token", "", "registry token for --submit (default: $"+envRegistryToken+")")
 	)
 	fs.Usage = verbUsage(fs, stderr, "usage: icscert run --target FILE --out DIR [--tags EXPR] [--fail-on must|should] [--concurrency N]\n"+
-		"                  [--no-redact] [--timeout D] [--scenario-timeout D] [--listen ADDR]")
+		"                  [--no-redact] [--timeout D] [--scenario-timeout D] [--listen ADDR]\n"+
+		"                  [--sign-key KEY] [--submit URL] [--submit-token TOKEN]")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

@@ -26,10 +26,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	key := fs.String("key", "", "the signer's public key (PEM, PKIX); default: "+bundle.DevPublicKeyFile+" beside the bundle")
 	evidence := fs.String("evidence", "", "folder of the run's files: check each against the evidence index")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: icscert verify BUNDLE [--key PUB] [--evidence DIR]")
-		fs.PrintDefaults()
-	}
+	fs.Usage = verbUsage(fs, stderr, "usage: icscert verify BUNDLE [--key PUB] [--evidence DIR]")
 	// The bundle may come before or after the flags.
 	var path string
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
