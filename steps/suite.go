@@ -47,6 +47,10 @@ type Options struct {
 	// nil means a pool started at a random point, so that runs against a system that keeps
 	// its records do not reuse identifiers either.
 	Identifiers *fixtures.Pool
+	// Ledger, if set, receives every personal value the scenarios generate or send (see
+	// Ledger); the evidence is redacted of them, and a runner scrubs its report with it. Nil
+	// means a ledger of the suite's own.
+	Ledger *Ledger
 	// OnScenarioEnd receives each scenario's Outcome from its After hook. With godog's
 	// Concurrency > 1 it is called from several goroutines at once and must lock.
 	OnScenarioEnd func(Outcome)
@@ -60,6 +64,7 @@ type Suite struct {
 	client   *http.Client
 	redactor Redactor
 	attr     *attributor
+	breaker  *breaker
 }
 
 // NewSuite checks o and returns the Suite for a run.
@@ -81,19 +86,23 @@ func NewSuite(o Options) (*Suite, error) {
 	client := o.HTTPClient
 	if client == nil {
 		client = &http.Client{
-			Transport:     http.DefaultTransport.(*http.Transport).Clone(),
+			Transport:     NewTransport(o.RequestTimeout),
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
 	if o.Identifiers == nil {
 		o.Identifiers = fixtures.NewPool(rand.Uint32())
 	}
+	if o.Ledger == nil {
+		o.Ledger = &Ledger{}
+	}
 	return &Suite{
 		opts:     o,
 		baseURL:  strings.TrimRight(o.BaseURL, "/"),
 		client:   client,
-		redactor: Redactor{Personal: o.Redact},
+		redactor: Redactor{Personal: o.Redact, Known: o.Ledger},
 		attr:     newAttributor(o.Contract.Doc),
+		breaker:  &breaker{threshold: BreakerThreshold},
 	}, nil
 }
 
