@@ -284,7 +284,11 @@ func (w *World) complete(p *outgoing) (*Response, error) {
 	}
 	if w.ctx.Err() == nil {
 		// A scenario that ran out of time or an interrupted run says nothing of the target.
-		w.suite.breaker.result(p.err)
+		var cause error
+		if p.resp == nil || p.err != nil {
+			cause = w.transportCause(p.ctx, p.err, p.timeout)
+		}
+		w.suite.breaker.result(cause)
 	}
 	if p.resp == nil {
 		cause := w.transportCause(p.ctx, p.err, p.timeout)

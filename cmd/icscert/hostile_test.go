@@ -349,3 +349,84 @@ func suiteWords(t *testing.T, v string) bool {
 	require.NoError(t, err)
 	return found
 }
+
+// TestBreakerStopsARunThatStopsAnswering: a target that passes preflight and then never
+// answers costs BreakerThreshold timeouts, not one per scenario of the whole suite.
+func TestBreakerStopsARunThatStopsAnswering(t *testing.T) {
+	base := serveHostile(t, hostile{afterPreflight: true, handler: func(_ http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-time.After(30 * time.Second):
+		}
+	}})
+	dir := t.TempDir()
+	targetFile := filepath.Join(dir, "target.yaml")
+	require.NoError(t, os.WriteFile(targetFile, []byte("name: mute\nbaseUrl: "+base+"\n"), 0o644))
+	out := filepath.Join(dir, "out")
+	start := time.Now()
+	var stdout, stderr bytes.Buffer
+	code := exitCode(run(context.Background(), []string{"run", "--target", targetFile, "--out", out, "--timeout", "300ms"}, &stdout, &stderr), &stderr)
+	assert.Equal(t, exitUntestable, code, "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
+	assert.Less(t, time.Since(start), 2*time.Minute, "the whole suite ends soon after the breaker opens")
+	f, err := os.Open(filepath.Join(out, reports.JSONFile))
+	require.NoError(t, err)
+	defer f.Close()
+	rep, err := reports.ReadJSON(f)
+	require.NoError(t, err)
+	assert.Equal(t, reports.Error, rep.Verdict)
+	assert.Contains(t, rep.Message, "consecutive exchanges failed in transport")
+	assert.Contains(t, rep.Message, "no response within 300ms")
+}
+
+// TestRunVerbBoundsItsInputs: target files that are endless or huge, and out folders that
+// cannot be written, are usage errors (2) that name the problem; nothing claims reports exist.
+func TestRunVerbBoundsItsInputs(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	require.NoError(t, os.WriteFile(big, append([]byte("name: "), bytes.Repeat([]byte("x"), 50<<20)...), 0o644))
+	long := filepath.Join(dir, "long.yaml")
+	require.NoError(t, os.WriteFile(long, []byte("name: "+strings.Repeat("x", 1000)+"\nbaseUrl: http://127.0.0.1:1\n"), 0o644))
+	ok := filepath.Join(dir, "ok.yaml")
+	require.NoError(t, os.WriteFile(ok, []byte("name: x\nbaseUrl: http://127.0.0.1:1\n"), 0o644))
+	file := filepath.Join(dir, "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+
+	cases := []struct {
+		reason  string
+		args    []string
+		says    string
+		written bool // a CONFIG report is written
+	}{
+		{"an endless target file is cut at its bound", []string{"run", "--target", "/dev/zero", "--out", filepath.Join(dir, "o1")}, "larger than 64 KiB", true},
+		{"a 50 MB target file is refused", []string{"run", "--target", big, "--out", filepath.Join(dir, "o2")}, "larger than 64 KiB", true},
+		{"a 1000-byte name is refused", []string{"run", "--target", long, "--out", filepath.Join(dir, "o3")}, "at most 200", true},
+		{"an --out that cannot be created", []string{"run", "--target", ok, "--out", filepath.Join(file, "sub")}, "--out", false},
+	}
+	for _, c := range cases {
+		t.Run(c.reason, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := exitCode(run(context.Background(), c.args, &stdout, &stderr), &stderr)
+			assert.Equal(t, exitUsage, code)
+			assert.Contains(t, stdout.String()+stderr.String(), c.says)
+			assert.Equal(t, c.written, strings.Contains(stdout.String(), "reports in"), "the summary claims reports only when they exist")
+			if c.written {
+				assert.FileExists(t, filepath.Join(c.args[4], reports.JSONFile))
+			}
+			assert.Less(t, stdout.Len()+stderr.Len(), 8<<10, "nothing of the input is copied out whole")
+		})
+	}
+}
+
+// TestRunVerbStartsAProfile: a target file naming a simulated product runs from `icscert run`.
+func TestRunVerbStartsAProfile(t *testing.T) {
+	dir := t.TempDir()
+	targetFile := filepath.Join(dir, "target.yaml")
+	require.NoError(t, os.WriteFile(targetFile, []byte("name: sim\nprofile: wrenfold@2.0\n"), 0o644))
+	out := filepath.Join(dir, "out")
+	var stdout, stderr bytes.Buffer
+	code := exitCode(run(context.Background(), []string{"run", "--target", targetFile, "--out", out, "--tags", "@VER-003"}, &stdout, &stderr), &stderr)
+	assert.Equal(t, exitOK, code, "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
+	assert.FileExists(t, filepath.Join(out, reports.JSONFile))
+	assert.NotContains(t, stdout.String(), "nothing was set up to start it")
+}
