@@ -66,13 +66,12 @@ func (s *Suite) Tripped() (bool, string) {
 }
 
 // NewTransport returns the HTTP transport every request to a target goes through: the default
-// transport with the response headers bounded by MaxResponseHeaderBytes and time limits on
-// connecting, the TLS handshake and the response headers, so that a target cannot hold a
-// connection or the harness's memory.
+// transport with the response headers bounded by MaxResponseHeaderBytes and the TLS handshake
+// by timeout, so that a target cannot hold the harness's memory. Each request's own deadline
+// bounds the rest.
 func NewTransport(timeout time.Duration) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxResponseHeaderBytes = MaxResponseHeaderBytes
-	t.ResponseHeaderTimeout = timeout
 	t.TLSHandshakeTimeout = timeout
 	return t
 }

@@ -57,9 +57,6 @@ func Preflight(ctx context.Context, client *http.Client, baseURL string, c *spec
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		if strings.Contains(err.Error(), "timeout awaiting response headers") {
-			return nil, errorf(reports.Error, "GET %s: no response headers within %s: the target is not answering", url, timeout)
-		}
 		return nil, errorf(reports.Error, "GET %s: %s", url, transportProblem(err))
 	}
 	defer resp.Body.Close()
