@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestRedactorBoundsHostileBodies(t *testing.T) {
@@ -77,10 +78,10 @@ func TestBreakerOpensAfterConsecutiveFailures(t *testing.T) {
 	b.result(fail)
 	b.result(fail)
 	b.result(nil)
-	assert.NoError(t, b.check(), "a response resets the count")
+	require.NoError(t, b.check(), "a response resets the count")
 	b.result(fail)
 	b.result(fail)
-	assert.NoError(t, b.check())
+	require.NoError(t, b.check())
 	b.result(fail)
 	err := b.check()
 	if assert.Error(t, err) {

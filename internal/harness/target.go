@@ -194,8 +194,14 @@ func (t *Target) Validate() error {
 		bad("name", "is required")
 	}
 	for _, f := range []struct{ field, value string }{
-		{"name", t.Name}, {"baseUrl", t.BaseURL}, {"vendor", t.Vendor}, {"product", t.Product},
-		{"version", t.Version}, {"profile", t.Profile}, {"image", t.Image}, {"auth.audience", t.Auth.Audience},
+		{"name", t.Name},
+		{"baseUrl", t.BaseURL},
+		{"vendor", t.Vendor},
+		{"product", t.Product},
+		{"version", t.Version},
+		{"profile", t.Profile},
+		{"image", t.Image},
+		{"auth.audience", t.Auth.Audience},
 	} {
 		if len(f.value) > MaxTargetString {
 			bad(f.field, "is %d bytes long; at most %d are allowed", len(f.value), MaxTargetString)
