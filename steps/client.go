@@ -198,10 +198,14 @@ func (w *World) prepare(r Request) (*outgoing, error) {
 	if err := w.ctx.Err(); err != nil {
 		return nil, &TargetError{Op: op, Err: w.stopCause()}
 	}
+	if err := w.suite.breaker.check(); err != nil {
+		return nil, &TargetError{Op: op, Err: err}
+	}
 	body, contentType, err := encodeBody(r)
 	if err != nil {
 		return nil, Configf("%s: %v", op, err)
 	}
+	w.suite.opts.Ledger.Add(sentValues(path, body))
 	rel, err := url.Parse(path)
 	if err != nil || rel.IsAbs() || !strings.HasPrefix(rel.Path, "/") {
 		return nil, Configf("request path %q must be absolute and relative to the base URL", path)
@@ -278,10 +282,18 @@ func (w *World) complete(p *outgoing) (*Response, error) {
 		RequestBody:    clip(red.Body(contentType, body)),
 		DurationMs:     p.duration.Milliseconds(),
 	}
+	if w.ctx.Err() == nil {
+		// A scenario that ran out of time or an interrupted run says nothing of the target.
+		var cause error
+		if p.resp == nil || p.err != nil {
+			cause = w.transportCause(p.ctx, p.err, p.timeout)
+		}
+		w.suite.breaker.result(cause)
+	}
 	if p.resp == nil {
 		cause := w.transportCause(p.ctx, p.err, p.timeout)
-		x.Error = cause.Error()
-		w.exchanges = append(w.exchanges, x)
+		x.Error = ClipError(cause.Error())
+		w.exchanges = append(w.exchanges, w.budget(x))
 		return nil, &TargetError{Op: p.op, Err: cause}
 	}
 	resp, respBody := p.resp, p.respBody
@@ -289,8 +301,8 @@ func (w *World) complete(p *outgoing) (*Response, error) {
 	x.ResponseHeaders = red.Headers(resp.Header)
 	if p.err != nil {
 		cause := w.transportCause(p.ctx, p.err, p.timeout)
-		x.Error = cause.Error()
-		w.exchanges = append(w.exchanges, x)
+		x.Error = ClipError(cause.Error())
+		w.exchanges = append(w.exchanges, w.budget(x))
 		return nil, &TargetError{Op: p.op, Err: cause}
 	}
 	x.ResponseBody = clip(red.Body(resp.Header.Get("Content-Type"), respBody))
@@ -328,9 +340,11 @@ func (w *World) complete(p *outgoing) (*Response, error) {
 			Requirements: reqs,
 			Source:       source,
 			Failure: reports.Failure{
-				Message:  fmt.Sprintf("%s: the response breaks the contract: %s", opName(result.Operation, p.op), text),
-				Pointer:  sitePointer(at),
-				Expected: red.Value(at.Pointer, v.Expected),
+				Message: fmt.Sprintf("%s: the response breaks the contract: %s", opName(result.Operation, p.op), text),
+				Pointer: sitePointer(at),
+				// The expected text is the contract's own words: never redacted by the
+				// member's kind (issue 12: "format date (YYYY-MM-DD)" stays readable).
+				Expected: red.Text(v.Expected),
 				Actual:   red.Value(at.Pointer, v.Actual),
 			},
 		})
@@ -338,6 +352,7 @@ func (w *World) complete(p *outgoing) (*Response, error) {
 	for _, d := range requestDefects {
 		x.Violations = append(x.Violations, "request: "+d)
 	}
+	x = w.budget(x)
 	out.Exchange = x
 	w.exchanges = append(w.exchanges, x)
 	w.Last = out
@@ -362,7 +377,7 @@ func (w *World) describe(v spec.Violation) string {
 	}
 	b.WriteString(red.Text(v.Message))
 	if v.Field != "required" && (v.Expected != "" || v.Actual != "") {
-		fmt.Fprintf(&b, " (expected %s, got %s)", orDash(red.Value(v.Pointer, v.Expected)), orDash(red.Value(v.Pointer, v.Actual)))
+		fmt.Fprintf(&b, " (expected %s, got %s)", orDash(red.Text(v.Expected)), orDash(red.Value(v.Pointer, v.Actual)))
 	}
 	return b.String()
 }
@@ -455,16 +470,5 @@ func encodeBody(r Request) ([]byte, string, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), ct, nil
 }
 
-// clip bounds a piece of evidence.
-func clip(s string) string {
-	if len(s) <= maxEvidence {
-		return s
-	}
-	cut := maxEvidence
-	for cut > 0 && !utf8RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + fmt.Sprintf("…[%d bytes not kept]", len(s)-cut)
-}
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+// clip bounds a body kept as evidence.
+func clip(s string) string { return Clip(s, maxEvidence) }

@@ -14,6 +14,9 @@ import (
 
 // decodeJSON decodes a JSON document keeping numbers exact (json.Number).
 func decodeJSON(data []byte) (any, error) {
+	if jsonDepth(data, MaxJSONDepth) > MaxJSONDepth {
+		return nil, errTooDeep
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any

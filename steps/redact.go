@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -29,6 +30,9 @@ import (
 // safe for concurrent use.
 type Redactor struct {
 	Personal bool
+	// Known, if set, holds the values the harness generated and sent; with Personal, Text
+	// replaces each of them wherever it appears as whole words, whatever the string's source.
+	Known *Ledger
 }
 
 // Redaction kinds, as they appear in "[redacted:<kind>]".
@@ -141,12 +145,31 @@ func mask(s string) string {
 	return b.String()
 }
 
-// Text redacts free text: tokens always, and NHS numbers, UPNs and postcodes when Personal.
+// Text redacts free text: tokens always, and when Personal the Known values and anything shaped
+// like an NHS number, a UPN or a postcode.
 func (r Redactor) Text(s string) string {
 	s = jwtPattern.ReplaceAllString(s, "[redacted:"+kindToken+"]")
 	if !r.Personal {
 		return s
 	}
+	// Text is idempotent: what an earlier pass replaced is left as it is.
+	var b strings.Builder
+	last := 0
+	for _, m := range redactedSpan.FindAllStringIndex(s, -1) {
+		b.WriteString(r.personal(s[last:m[0]]))
+		b.WriteString(s[m[0]:m[1]])
+		last = m[1]
+	}
+	b.WriteString(r.personal(s[last:]))
+	return b.String()
+}
+
+// redactedSpan matches what a redaction wrote.
+var redactedSpan = regexp.MustCompile(`\[redacted:[^\]]*\]`)
+
+// personal replaces the Known values and the identifier- and postcode-shaped text of s.
+func (r Redactor) personal(s string) string {
+	s = r.Known.Redact(s)
 	for _, rule := range textRules {
 		s = rule.re.ReplaceAllStringFunc(s, func(m string) string { return replacement(rule.kind, m) })
 	}
@@ -196,11 +219,12 @@ func (r Redactor) Body(contentType string, body []byte) string {
 			return out
 		}
 	}
-	return r.Text(string(body))
+	return r.Text(Clip(string(body), maxEvidence))
 }
 
 // Headers flattens h for evidence, joining repeated values with ", ". Authorization keeps
-// only its scheme; cookies are dropped; other values are redacted as text.
+// only its scheme; cookies are dropped; other values are redacted as text. At most maxHeaders
+// headers are kept, each value clipped to maxHeaderValue bytes.
 func (r Redactor) Headers(h http.Header) map[string]string {
 	if len(h) == 0 {
 		return nil
@@ -211,8 +235,12 @@ func (r Redactor) Headers(h http.Header) map[string]string {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	if len(names) > maxHeaders {
+		out["X-Icscert-Not-Kept"] = fmt.Sprintf("%d more headers (the harness keeps %d)", len(names)-maxHeaders, maxHeaders)
+		names = names[:maxHeaders]
+	}
 	for _, name := range names {
-		v := strings.Join(h[name], ", ")
+		v := Clip(strings.Join(h[name], ", "), maxHeaderValue)
 		switch http.CanonicalHeaderKey(name) {
 		case "Authorization", "Proxy-Authorization":
 			scheme, _, _ := strings.Cut(v, " ")
@@ -229,6 +257,9 @@ func (r Redactor) Headers(h http.Header) map[string]string {
 
 // json re-encodes a JSON document with personal data replaced, keeping member order.
 func (r Redactor) json(body []byte) (string, error) {
+	if jsonDepth(body, MaxJSONDepth) > MaxJSONDepth {
+		return "", errTooDeep
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var out bytes.Buffer

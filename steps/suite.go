@@ -55,6 +55,10 @@ type Options struct {
 	// tag and the unique family names are drawn from 2^64 values (about 1.8·10^19), so among
 	// N runs two tags meet with probability about N²/2^65, under 10^-11 for 10,000 runs.
 	Namespace uint64
+	// Ledger, if set, receives every personal value the scenarios generate or send (see
+	// Ledger); the evidence is redacted of them, and a runner scrubs its report with it. Nil
+	// means a ledger of the suite's own.
+	Ledger *Ledger
 	// OnScenarioEnd receives each scenario's Outcome from its After hook. With godog's
 	// Concurrency > 1 it is called from several goroutines at once and must lock.
 	OnScenarioEnd func(Outcome)
@@ -68,6 +72,7 @@ type Suite struct {
 	client   *http.Client
 	redactor Redactor
 	attr     *attributor
+	breaker  *breaker
 }
 
 // NewSuite checks o and returns the Suite for a run.
@@ -89,7 +94,7 @@ func NewSuite(o Options) (*Suite, error) {
 	client := o.HTTPClient
 	if client == nil {
 		client = &http.Client{
-			Transport:     http.DefaultTransport.(*http.Transport).Clone(),
+			Transport:     NewTransport(o.RequestTimeout),
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
@@ -99,12 +104,16 @@ func NewSuite(o Options) (*Suite, error) {
 	for o.Namespace == 0 {
 		o.Namespace = rand.Uint64()
 	}
+	if o.Ledger == nil {
+		o.Ledger = &Ledger{}
+	}
 	return &Suite{
 		opts:     o,
 		baseURL:  strings.TrimRight(o.BaseURL, "/"),
 		client:   client,
-		redactor: Redactor{Personal: o.Redact},
+		redactor: Redactor{Personal: o.Redact, Known: o.Ledger},
 		attr:     newAttributor(o.Contract.Doc),
+		breaker:  &breaker{threshold: BreakerThreshold},
 	}, nil
 }
 

@@ -57,6 +57,7 @@ type World struct {
 	stepText  string
 	// stepExchanges is how many exchanges there were when the current step began.
 	stepExchanges int
+	evidenceBytes int    // evidence kept so far, within MaxScenarioEvidence
 	ended         bool   // the After hook has run
 	seq           int    // requests sent so far
 	tag           string // letters only, so that no redaction pattern matches a correlation id
@@ -106,6 +107,7 @@ func (s *Suite) newWorld(sc *godog.Scenario) *World {
 	}
 	w.Gen.Today = s.now().UTC()
 	w.Gen.Pool = s.opts.Identifiers
+	w.Gen.Sink = s.opts.Ledger.Add
 	for _, t := range sc.Tags {
 		w.Tags = append(w.Tags, t.Name)
 		if m := spec.RequirementTag(t.Name); m != "" {

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/icscert/icscert/internal/fleet"
 	"github.com/icscert/icscert/internal/harness"
 	"github.com/icscert/icscert/reports"
 	"github.com/icscert/icscert/steps"
@@ -66,6 +67,9 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if _, err := harness.ParseTags(*tags); err != nil {
 		return usageError("run: --tags: %v", err)
 	}
+	if err := checkWritable(*out); err != nil {
+		return usageError("run: --out: %v", err)
+	}
 
 	rep, err := harness.Run(ctx, harness.Config{
 		TargetFile:      *target,
@@ -79,9 +83,14 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Listen:          *listen,
 		Progress:        stdout,
 		LiveProgress:    isTerminal(stdout),
+		Resolve:         fleet.Resolve,
 	})
+	written := !errors.Is(err, harness.ErrNotWritten)
 	if rep != nil {
-		printSummary(stdout, rep, *out)
+		printSummary(stdout, rep, *out, written)
+	}
+	if !written {
+		return &exitError{code: exitUsage, err: err}
 	}
 	if err != nil {
 		return err
@@ -122,8 +131,9 @@ func verdictExit(rep *reports.Report) error {
 	}
 }
 
-// printSummary prints the run's verdict, counts and where the reports are.
-func printSummary(w io.Writer, rep *reports.Report, out string) {
+// printSummary prints the run's verdict, counts and where the reports are, or that they were
+// not written.
+func printSummary(w io.Writer, rep *reports.Report, out string, written bool) {
 	verdict := string(rep.Verdict) + ": " + rep.Headline
 	name := rep.Target.Name
 	if name == "" {
@@ -151,7 +161,12 @@ func printSummary(w io.Writer, rep *reports.Report, out string) {
 	if len(untested) > 0 {
 		fmt.Fprintf(w, "  not tested: %s\n", strings.Join(untested, " "))
 	}
-	fmt.Fprintf(w, "  reports in %s (took %s)\n", out, rep.FinishedAt.Sub(rep.StartedAt).Round(time.Millisecond))
+	took := rep.FinishedAt.Sub(rep.StartedAt).Round(time.Millisecond)
+	if !written {
+		fmt.Fprintf(w, "  no reports written: %s could not be written (took %s)\n", out, took)
+		return
+	}
+	fmt.Fprintf(w, "  reports in %s (took %s)\n", out, took)
 }
 
 func counts(m map[reports.Verdict]int) string {
@@ -176,4 +191,19 @@ func counts(m map[reports.Verdict]int) string {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// checkWritable makes sure the reports can be written to dir: it creates dir if needed and a
+// file in it, then removes the file.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create the reports folder: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".icscert-write-check-*")
+	if err != nil {
+		return fmt.Errorf("the reports folder is not writable: %w", err)
+	}
+	name := f.Name()
+	_ = f.Close()
+	return os.Remove(name)
 }

@@ -77,6 +77,9 @@ type Config struct {
 	Resolve func(*Target) error
 }
 
+// ErrNotWritten is wrapped by Run's error when the report files could not be written.
+var ErrNotWritten = errors.New("the reports were not written")
+
 // runMu serialises runs: godog keeps process-global state (environment variables, the
 // formatter registry), so two suites must never run at once in one process.
 var runMu sync.Mutex
@@ -97,7 +100,10 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	}
 	r := &runner{cfg: cfg, now: now, rep: &reports.Report{StartedAt: now(), FailOn: cfg.FailOn}}
 	r.rep.Suite.Tags = cfg.Tags
+	r.ledger = &steps.Ledger{}
 	r.run(ctx)
+	r.rep.Target = clipTarget(r.rep.Target)
+	scrub(r.rep, steps.Redactor{Personal: cfg.Redact, Known: r.ledger})
 	r.rep.FinishedAt = now()
 	if ctx.Err() != nil && r.rep.Message == "" {
 		r.rep.Verdict, r.rep.Message = reports.Error, "the run was interrupted before it finished"
@@ -107,7 +113,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	}
 	if cfg.OutDir != "" {
 		if err := reports.WriteAll(cfg.OutDir, r.rep); err != nil {
-			return r.rep, fmt.Errorf("run: %w", err)
+			return r.rep, fmt.Errorf("run: %w: %w", ErrNotWritten, err)
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -121,6 +127,8 @@ type runner struct {
 	cfg Config
 	now func() time.Time
 	rep *reports.Report
+	// ledger holds the personal values the scenarios generated and sent; scrub redacts them.
+	ledger *steps.Ledger
 
 	progressMu                   sync.Mutex
 	total, done, passed, notPass int
@@ -319,7 +327,7 @@ func (r *runner) startTarget(ctx context.Context, in *loaded) (*system, error) {
 		sys.requestTimeout = steps.DefaultRequestTimeout
 	}
 	sys.client = &http.Client{
-		Transport:     http.DefaultTransport.(*http.Transport).Clone(),
+		Transport:     steps.NewTransport(sys.requestTimeout),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	sys.closers = append(sys.closers, sys.client.CloseIdleConnections)
@@ -364,6 +372,7 @@ func (r *runner) runScenarios(ctx context.Context, in *loaded, sel selection, sy
 		RequestTimeout:  sys.requestTimeout,
 		ScenarioTimeout: r.cfg.ScenarioTimeout,
 		Redact:          r.cfg.Redact,
+		Ledger:          r.ledger,
 		Clock:           r.now,
 		OnScenarioEnd:   col.outcome,
 	})
@@ -406,6 +415,9 @@ func (r *runner) runScenarios(ctx context.Context, in *loaded, sel selection, sy
 		}
 	}
 	r.endProgress()
+	if tripped, why := stepSuite.Tripped(); tripped {
+		r.stop(reports.Error, "%s", why)
+	}
 	return col, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -122,12 +123,27 @@ func (t *Target) Start(ctx context.Context, trust Trust) (baseURL string, stop f
 	return strings.TrimRight(baseURL, "/"), stop, nil
 }
 
-// LoadTarget reads and validates a target file. Errors name the file, and the key and line or
+// Bounds on a target file: its size, each string in it and each list.
+const (
+	MaxTargetFile   = 64 << 10
+	MaxTargetString = 200
+	MaxTargetList   = 50
+)
+
+// LoadTarget reads (at most MaxTargetFile bytes) and validates a target file. Errors name the file, and the key and line or
 // the field at fault.
 func LoadTarget(path string) (*Target, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load target: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxTargetFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("load target: %w", err)
+	}
+	if len(data) > MaxTargetFile {
+		return nil, fmt.Errorf("load target %s: the file is larger than %d KiB", path, MaxTargetFile>>10)
 	}
 	t, err := ParseTarget(data)
 	if err != nil {
@@ -176,6 +192,29 @@ func (t *Target) Validate() error {
 	}
 	if strings.TrimSpace(t.Name) == "" {
 		bad("name", "is required")
+	}
+	for _, f := range []struct{ field, value string }{
+		{"name", t.Name},
+		{"baseUrl", t.BaseURL},
+		{"vendor", t.Vendor},
+		{"product", t.Product},
+		{"version", t.Version},
+		{"profile", t.Profile},
+		{"image", t.Image},
+		{"auth.audience", t.Auth.Audience},
+	} {
+		if len(f.value) > MaxTargetString {
+			bad(f.field, "is %d bytes long; at most %d are allowed", len(f.value), MaxTargetString)
+		}
+	}
+	for _, l := range []struct {
+		field string
+		n     int
+	}{{"councils", len(t.Councils)}, {"capabilities.supported", len(t.Capabilities.Supported)}, {"capabilities.unsupported", len(t.Capabilities.Unsupported)}} {
+		if l.n > MaxTargetList {
+			bad(l.field, "lists %d entries; at most %d are allowed", l.n, MaxTargetList)
+			return errors.Join(errs...)
+		}
 	}
 	given := 0
 	for _, v := range []string{t.BaseURL, t.Profile, t.Image} {
@@ -240,6 +279,11 @@ func checkBaseURL(s string) error {
 		return fmt.Errorf("%q has no host", s)
 	case u.RawQuery != "" || u.Fragment != "":
 		return fmt.Errorf("%q must not have a query or fragment", s)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q: port %s is not between 1 and 65535", s, p)
+		}
 	}
 	return nil
 }
