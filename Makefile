@@ -37,7 +37,8 @@ calibrate: build ## Prove the suite on every simulated product, each in its own 
 	$(BIN)/icscert calibrate --containers --out out/calibrate
 
 serve: build ## Run the reference server as a supplier's sandbox on :8080.
-	$(BIN)/icscert serve --addr 127.0.0.1:8080 --db out/reference.db --seed 25
+	@mkdir -p .cache
+	$(BIN)/icscert serve --addr 127.0.0.1:8080 --db .cache/reference.db --seed 25
 
 .PHONY: sims
 SIM_IMAGE := icscert-sim:dev

@@ -18,12 +18,15 @@ func init() {
 }
 
 // runDemo is the main job on the embedded default: no Docker, no network beyond loopback. The
-// reference keeps its records in SQLite under --out.
+// reference keeps its records in SQLite outside the reports folder, because reports travel and
+// the database holds every (synthetic) child the suite created: in a temporary folder removed
+// at the end, or at --db when given.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = verbUsage(fs, stderr, "usage: icscert demo [--out DIR]")
 	out := fs.String("out", "out", "directory for the reports: one folder per system and index.html")
+	dbPath := fs.String("db", "", "keep the reference's SQLite database at this path (default: a temporary file, removed)")
+	fs.Usage = verbUsage(fs, stderr, "usage: icscert demo [--out DIR] [--db PATH]")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -36,14 +39,22 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return usageError("demo: %w", err)
 	}
-	db := filepath.Join(*out, "reference.db")
+	db := *dbPath
+	if db == "" {
+		tmp, err := os.MkdirTemp("", "icscert-demo-")
+		if err != nil {
+			return fmt.Errorf("demo: create the reference's database folder: %w", err)
+		}
+		defer func() { _ = os.RemoveAll(tmp) }()
+		db = filepath.Join(tmp, "reference.db")
+	}
 	for _, f := range []string{db, db + "-wal", db + "-shm"} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("demo: start afresh: %w", err)
 		}
 	}
 	systems := fleet.All(db)
-	fmt.Fprintf(stdout, "certifying the reference (SQLite at %s) and %d simulated product versions\n", db, len(systems)-1)
+	fmt.Fprintf(stdout, "certifying the reference (embedded SQLite) and %d simulated product versions\n", len(systems)-1)
 	return certifyFleet(ctx, systems, *out, stdout, false)
 }
 
