@@ -1,5 +1,6 @@
 // Package reports holds the one result model of a certification run and renders every report
-// file from it: report.json (canonical), junit.xml, cucumber.json, summary.md and report.html.
+// file from it: report.json (canonical), junit.xml, cucumber.json, cucumber.ndjson (Cucumber
+// Messages), summary.md and report.html.
 //
 // The runner fills a Report with the requirement catalogue (in catalogue order) and the
 // scenarios that ran, calls Finalise to check it and derive every verdict and count, and then

@@ -345,7 +345,7 @@ func TestWriteAll(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	assert.ElementsMatch(t, []string{JSONFile, JUnitFile, CucumberFile, MarkdownFile, HTMLFile}, names, "exactly the five files, no temporary files left")
+	assert.ElementsMatch(t, []string{JSONFile, JUnitFile, CucumberFile, MessagesFile, MarkdownFile, HTMLFile}, names, "exactly the six files, no temporary files left")
 
 	for _, wr := range writers {
 		var want bytes.Buffer

@@ -13,6 +13,7 @@ const (
 	JSONFile     = "report.json"
 	JUnitFile    = "junit.xml"
 	CucumberFile = "cucumber.json"
+	MessagesFile = "cucumber.ndjson"
 	MarkdownFile = "summary.md"
 	HTMLFile     = "report.html"
 )
@@ -25,12 +26,13 @@ var writers = []struct {
 	{JSONFile, WriteJSON},
 	{JUnitFile, WriteJUnit},
 	{CucumberFile, WriteCucumber},
+	{MessagesFile, WriteMessages},
 	{MarkdownFile, WriteMarkdown},
 	{HTMLFile, WriteHTML},
 }
 
 // WriteAll renders every report file from r and writes them into dir, creating dir if needed.
-// It renders all five files in memory first, so a rendering error writes nothing; then each
+// It renders all six files in memory first, so a rendering error writes nothing; then each
 // file is written to a temporary file in dir and renamed over its final name, so a reader
 // never sees a half-written file. Files are created with mode 0644. It does not modify r, and
 // it returns an error if r has not been finalised.

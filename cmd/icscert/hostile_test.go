@@ -297,7 +297,7 @@ func TestHostileTargets(t *testing.T) {
 			assert.Equal(t, h.code, code, "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
 			assert.Less(t, wall, maxWall, "wall time")
 			assert.Less(t, peak, uint64(maxHeap), "peak heap in use")
-			for _, name := range []string{reports.JSONFile, reports.JUnitFile, reports.CucumberFile, reports.MarkdownFile, reports.HTMLFile} {
+			for _, name := range []string{reports.JSONFile, reports.JUnitFile, reports.CucumberFile, reports.MessagesFile, reports.MarkdownFile, reports.HTMLFile} {
 				st, err := os.Stat(filepath.Join(out, name))
 				if assert.NoError(t, err, "report %s is written", name) {
 					assert.Less(t, st.Size(), int64(maxReport), "%s is bounded", name)
@@ -316,7 +316,7 @@ func TestHostileTargets(t *testing.T) {
 				h.seen.mu.Lock()
 				defer h.seen.mu.Unlock()
 				require.NotEmpty(t, h.seen.values, "the target received children")
-				for _, name := range []string{reports.JSONFile, reports.JUnitFile, reports.CucumberFile, reports.MarkdownFile, reports.HTMLFile} {
+				for _, name := range []string{reports.JSONFile, reports.JUnitFile, reports.CucumberFile, reports.MessagesFile, reports.MarkdownFile, reports.HTMLFile} {
 					data, err := os.ReadFile(filepath.Join(out, name))
 					require.NoError(t, err)
 					for _, v := range h.seen.values {

@@ -73,6 +73,8 @@ type outcome struct {
 	verdict reports.Verdict
 	failed  []string
 	code    int
+	// shed holds the failed requirements of which a failed scenario met a 503 (shed load).
+	shed map[string]bool
 }
 
 func (o outcome) String() string {
@@ -84,7 +86,15 @@ func (o outcome) String() string {
 // another, then two at once. Every run must give the verdict and the failed requirements of
 // the first, because each run claims its own identifier block and draws its own names, dates
 // and Idempotency-Keys. By default it proves this on the reference; ICSCERT_RERUN_ALL=1 adds
-// every simulated version (about a minute of wall time per system on two cores).
+// every simulated version (about a minute of wall time per system on two cores), and
+// ICSCERT_RERUN_ONLY=name@version runs only that system (e.g. lanternwise@1.0).
+//
+// A system with a load-dependent quirk (loadDependentQuirks: shed-no-retry-after, i.e.
+// lanternwise) fails more requirements the busier it is, in a run alone on a loaded machine and
+// more so under two runs at once, so identical failures cannot be asked of it. Each of its
+// seven runs is held instead to: the verdict and exit code of run 1, every known defect found,
+// and every further failure shown by its evidence to be a 503 the quirk shed, not a conflict
+// between runs.
 func TestRerunsAgainstOnePersistentSystem(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seven full runs per system; skipped with -short")
@@ -95,6 +105,13 @@ func TestRerunsAgainstOnePersistentSystem(t *testing.T) {
 			systems = append(systems, p.String())
 		}
 	}
+	if only := os.Getenv("ICSCERT_RERUN_ONLY"); only != "" {
+		if only != "reference" {
+			_, ok := simulators.Lookup(only, "")
+			require.True(t, ok, "ICSCERT_RERUN_ONLY=%q names no simulated version (name@version) nor reference", only)
+		}
+		systems = []string{only}
+	}
 	var table strings.Builder
 	fmt.Fprintf(&table, "%-16s | %-40s | %-40s | %-40s | %s\n", "system", "run 1", "run 5", "two at once", "wall")
 	for _, name := range systems {
@@ -102,18 +119,58 @@ func TestRerunsAgainstOnePersistentSystem(t *testing.T) {
 		runs := rerun(t, name)
 		fmt.Fprintf(&table, "%-16s | %-40s | %-40s | %-40s | %s\n", name, runs[0], runs[4],
 			runs[5].String()+" / "+runs[6].String(), time.Since(start).Round(time.Second))
+		want := []string(nil)
+		loadReason := ""
+		if p, ok := simulators.Lookup(name, ""); ok {
+			want = p.Breaks()
+			loadReason = loadDependence(p)
+		}
+		if loadReason != "" {
+			// The exemption: on a busy machine the quirk sheds requests of one run alone too,
+			// so every run, the first included, is held to finding the known defects and to
+			// charging every other failure to a shed 503, never to a collision with an
+			// earlier or parallel run (409, 422), which is what reruns must rule out.
+			t.Logf("%s is load-dependent: %s", name, loadReason)
+			for i, o := range runs {
+				assert.Equal(t, runs[0].verdict, o.verdict, "%s: run %d gave another verdict than run 1", name, i+1)
+				assert.Equal(t, runs[0].code, o.code, "%s: run %d exited otherwise than run 1", name, i+1)
+				assert.Subset(t, o.failed, want, "%s: run %d hid a known defect", name, i+1)
+				for _, id := range o.failed {
+					if !slices.Contains(want, id) {
+						assert.True(t, o.shed[id], "%s: run %d failed %s, and not on a shed 503", name, i+1, id)
+					}
+				}
+			}
+			continue
+		}
 		for i, o := range runs[1:] {
 			assert.Equal(t, runs[0].verdict, o.verdict, "%s: run %d gave another verdict than run 1", name, i+2)
 			assert.Equal(t, runs[0].failed, o.failed, "%s: run %d failed other requirements than run 1", name, i+2)
 			assert.Equal(t, runs[0].code, o.code, "%s: run %d exited otherwise than run 1", name, i+2)
 		}
-		want := []string(nil)
-		if p, ok := simulators.Lookup(name, ""); ok {
-			want = p.Breaks()
-		}
 		assert.Equal(t, want, runs[0].failed, "%s: run 1 fails exactly the known defects", name)
 	}
 	t.Logf("verdicts against one database per system:\n%s", table.String())
+}
+
+// loadDependentQuirks names the quirks whose failures depend on the load on the system, with
+// the reason: a system with one of them is exempt from identical failures under two runs at
+// once (see TestRerunsAgainstOnePersistentSystem), and only from that.
+var loadDependentQuirks = map[string]string{
+	simulators.QuirkShedNoRetryAfter: "sheds every request beyond a fixed number in flight at once, server-wide, " +
+		"with a 503 lacking Retry-After: a second run at once doubles the load, so scenarios of other " +
+		"requirements meet the 503 too",
+}
+
+// loadDependence returns why p's failures depend on load, or "" if they do not.
+func loadDependence(p simulators.Profile) string {
+	var why []string
+	for _, q := range p.Quirks {
+		if r, ok := loadDependentQuirks[q]; ok {
+			why = append(why, q+": "+r)
+		}
+	}
+	return strings.Join(why, "; ")
 }
 
 // rerun starts the system called name on a fresh database file and returns the outcomes of
@@ -166,9 +223,21 @@ func rerun(t *testing.T, name string) []outcome {
 		rep, err := reports.ReadJSON(f)
 		require.NoError(t, err)
 		o.verdict = rep.Verdict
+		shedScenarios := map[string]bool{}
+		for _, sc := range rep.Scenarios {
+			if sc.Failure != nil && metShed(sc.Failure) {
+				shedScenarios[sc.ID] = true
+			}
+		}
+		o.shed = map[string]bool{}
 		for _, req := range rep.Requirements {
 			if req.Verdict == reports.Fail || req.Verdict == reports.Error || req.Verdict == reports.Config {
 				o.failed = append(o.failed, req.ID)
+				for _, id := range req.Scenarios {
+					if shedScenarios[id] {
+						o.shed[req.ID] = true
+					}
+				}
 			}
 		}
 		slices.Sort(o.failed)
@@ -185,6 +254,16 @@ func rerun(t *testing.T, name string) []outcome {
 	}
 	wg.Wait()
 	return append(runs, pair...)
+}
+
+// metShed reports whether a failure's evidence shows a 503 Service Unavailable.
+func metShed(f *reports.Failure) bool {
+	for _, ex := range f.Exchanges {
+		if ex.Status == http.StatusServiceUnavailable {
+			return true
+		}
+	}
+	return strings.Contains(f.Actual, "503") || strings.Contains(f.Message, "503")
 }
 
 // freeAddr returns a loopback address with a port that was free a moment ago.

@@ -29,7 +29,7 @@ func runVerb(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	var (
 		target          = fs.String("target", "", "target file (YAML) describing the system under test (required)")
-		out             = fs.String("out", "", "directory for report.json, junit.xml, cucumber.json, summary.md and report.html (required)")
+		out             = fs.String("out", "", "directory for report.json, junit.xml, cucumber.json, cucumber.ndjson, summary.md and report.html (required)")
 		tags            = fs.String("tags", "", `scenarios to run, in godog's tag syntax: "@ID-001,@ID-002" (or), "@SEARCH && ~@slow" (and not)`)
 		failOn          = fs.String("fail-on", reports.FailOnMust, "which failed requirements make the system non-conformant: must or should")
 		concurrency     = fs.Int("concurrency", harness.DefaultConcurrency, "scenarios run at once")

@@ -43,8 +43,8 @@ type Config struct {
 	// TargetFile is read with LoadTarget unless Target is set.
 	TargetFile string
 	Target     *Target
-	// OutDir receives report.json, junit.xml, cucumber.json, summary.md and report.html;
-	// "" writes no files.
+	// OutDir receives report.json, junit.xml, cucumber.json, cucumber.ndjson, summary.md and
+	// report.html; "" writes no files.
 	OutDir string
 	// Features is the suite: .feature files at any depth, reported under "features/". Nil
 	// means the suite compiled into the binary (features.FS).

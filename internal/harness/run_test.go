@@ -134,7 +134,7 @@ func TestRunEmbeddedSuiteAgainstConformingFake(t *testing.T) {
 			assert.Equal(t, "passed", st.Status, "%s: %s", s.ID, st.Text)
 		}
 	}
-	for _, f := range []string{reports.JSONFile, reports.JUnitFile, reports.CucumberFile, reports.MarkdownFile, reports.HTMLFile} {
+	for _, f := range []string{reports.JSONFile, reports.JUnitFile, reports.CucumberFile, reports.MessagesFile, reports.MarkdownFile, reports.HTMLFile} {
 		assert.FileExists(t, filepath.Join(out, f))
 	}
 	assert.Equal(t, reports.Pass, requirement(t, rep, "VER-003").Verdict)
