@@ -288,6 +288,8 @@ var otherEnums = map[string]struct {
 	"LocalAuthority.status":       {[]string{"LIVE", "TERMINATED"}, "types.go LocalAuthority.Status"},
 	"FieldError.code":             {FieldErrorCodes, "codes.go FieldErrorCodes"},
 	"Problem.code":                {errorCodeNames(), "codes.go ErrorCodes"},
+	"Actor.role":                  {[]string{""}, "the empty role of an unauthenticated request, beside code list role"},
+	"Actor.sector":                {[]string{""}, "the empty sector of an unauthenticated request, beside code list sector"},
 }
 
 func errorCodeNames() []string {
