@@ -15,6 +15,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	messages "github.com/cucumber/messages/go/v34"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -138,6 +139,39 @@ func TestRunEmbeddedSuiteAgainstConformingFake(t *testing.T) {
 		assert.FileExists(t, filepath.Join(out, f))
 	}
 	assert.Equal(t, reports.Pass, requirement(t, rep, "VER-003").Verdict)
+
+	// cucumber.ndjson of a real run: strict Cucumber Messages, one test case per scenario,
+	// as many passed steps as report.json, and success only for a conformant run.
+	data, err := os.ReadFile(filepath.Join(out, reports.MessagesFile))
+	require.NoError(t, err)
+	var cases, passed, wantPassed int
+	var finished *messages.TestRunFinished
+	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.DisallowUnknownFields()
+		var e messages.Envelope
+		require.NoError(t, dec.Decode(&e), "cucumber.ndjson line %d", i+1)
+		switch {
+		case e.TestCaseStarted != nil:
+			cases++
+		case e.TestStepFinished != nil && e.TestStepFinished.TestStepResult.Status == messages.TestStepResultStatus_PASSED:
+			passed++
+		case e.TestRunFinished != nil:
+			finished = e.TestRunFinished
+		}
+	}
+	for _, s := range rep.Scenarios {
+		for _, st := range s.Steps {
+			if st.Status == "passed" {
+				wantPassed++
+			}
+		}
+	}
+	assert.Len(t, rep.Scenarios, cases, "one test case per scenario")
+	assert.Equal(t, wantPassed, passed, "passed steps agree with report.json")
+	require.NotNil(t, finished, "the run finishes")
+	assert.Equal(t, rep.Conformant, finished.Success)
+	assert.Equal(t, rep.Headline, finished.Message)
 }
 
 func TestRunVerdicts(t *testing.T) {
