@@ -31,6 +31,11 @@ type StartOptions struct {
 	ShedLimit int
 	// Logger receives server faults (never personal data); discarded if nil.
 	Logger *slog.Logger
+	// Exchange configures transfers to other systems and webhook delivery, as for the
+	// reference; the profile's exchange quirks wrap Exchange.Client.
+	Exchange reference.ExchangeOptions
+	// TestClock offers the optional test-clock capability (POST /v1/test-clock).
+	TestClock bool
 }
 
 // Instance is a simulated product serving HTTP in this process, like an httptest.Server. Its
@@ -67,6 +72,7 @@ func Start(ctx context.Context, p Profile, opts StartOptions) (*Instance, error)
 	}
 	ref, err := reference.New(reference.Options{
 		Store: st, Keys: opts.Keys, Audience: opts.Audience, Clock: opts.Clock, Logger: opts.Logger,
+		Exchange: opts.Exchange, TestClock: opts.TestClock,
 	})
 	if err != nil {
 		_ = st.Close()
