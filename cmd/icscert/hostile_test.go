@@ -303,10 +303,10 @@ func TestHostileTargets(t *testing.T) {
 					assert.Less(t, st.Size(), int64(maxReport), "%s is bounded", name)
 				}
 			}
-			f, err := os.Open(filepath.Join(out, reports.JSONFile))
+			data, err := os.ReadFile(filepath.Join(out, reports.JSONFile))
 			require.NoError(t, err)
-			defer f.Close()
-			rep, err := reports.ReadJSON(f)
+			assert.NoError(t, reports.ValidateJSON(data), "report.json of a hostile target against its published schema")
+			rep, err := reports.ReadJSON(bytes.NewReader(data))
 			require.NoError(t, err)
 			assert.Equal(t, h.verdict, rep.Verdict, "%s", rep.Message)
 			if h.message != "" {

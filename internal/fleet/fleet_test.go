@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"os/exec"
 	"strings"
 	"testing"
@@ -26,9 +27,11 @@ import (
 // conformant products fail nothing; every other product fails exactly the requirements its
 // quirks break, no more (specificity) and no fewer (sensitivity).
 func TestSuiteIsExactOnEverySimulatedProduct(t *testing.T) {
-	results, err := Certify(context.Background(), All(sqlite.Memory), Options{OutDir: t.TempDir()})
+	out := t.TempDir()
+	results, err := Certify(context.Background(), All(sqlite.Memory), Options{OutDir: out})
 	require.NoError(t, err)
 	assertExact(t, results)
+	assertReportsMatchSchema(t, out, results)
 }
 
 // TestSuiteIsExactInContainers repeats the proof with every simulated product inside its own
@@ -45,9 +48,11 @@ func TestSuiteIsExactInContainers(t *testing.T) {
 	for _, p := range simulators.Profiles() {
 		systems = append(systems, Containerised(p))
 	}
-	results, err := Certify(context.Background(), systems, Options{OutDir: t.TempDir()})
+	out := t.TempDir()
+	results, err := Certify(context.Background(), systems, Options{OutDir: out})
 	require.NoError(t, err)
 	assertExact(t, results)
+	assertReportsMatchSchema(t, out, results)
 
 	assertNoLeftovers(t)
 }
@@ -100,6 +105,19 @@ func assertExact(t *testing.T, results []Result) {
 			assert.Empty(t, r.NotTested, "%s: every requirement has a scenario", r.System.Name)
 			assert.Equal(t, reports.Pass, r.Report.Verdict, "%s is conformant", r.System.Name)
 			assert.True(t, r.Report.Conformant, "%s is conformant", r.System.Name)
+		}
+	}
+}
+
+// assertReportsMatchSchema checks that the report.json each system's run wrote under out is
+// accepted by the published schema of report.json (reports.Schema), as the department's
+// tooling will read it.
+func assertReportsMatchSchema(t *testing.T, out string, results []Result) {
+	t.Helper()
+	for _, r := range results {
+		data, err := os.ReadFile(filepath.Join(out, r.System.Name, "report.json"))
+		if assert.NoError(t, err, "%s wrote report.json", r.System.Name) {
+			assert.NoError(t, reports.ValidateJSON(data), "%s: report.json against reports/report.schema.json", r.System.Name)
 		}
 	}
 }

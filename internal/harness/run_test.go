@@ -139,6 +139,9 @@ func TestRunEmbeddedSuiteAgainstConformingFake(t *testing.T) {
 		assert.FileExists(t, filepath.Join(out, f))
 	}
 	assert.Equal(t, reports.Pass, requirement(t, rep, "VER-003").Verdict)
+	written, err := os.ReadFile(filepath.Join(out, reports.JSONFile))
+	require.NoError(t, err)
+	assert.NoError(t, reports.ValidateJSON(written), "report.json of a real run against its published schema")
 
 	// cucumber.ndjson of a real run: strict Cucumber Messages, one test case per scenario,
 	// as many passed steps as report.json, and success only for a conformant run.
