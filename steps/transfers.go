@@ -314,7 +314,7 @@ func (w *World) awaitTransfer(alias, system, want string) (*Response, error) {
 	}
 	deadline := time.Now().Add(TransferWait)
 	wait := transferPoll
-	last := "no answer"
+	var last string
 	for {
 		r, err := w.readTransfer(tc, system)
 		if err != nil {

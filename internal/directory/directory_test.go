@@ -172,7 +172,7 @@ func TestClientBaseURL(t *testing.T) {
 				require.ErrorIs(t, err, reference.ErrNotInDirectory)
 			case tc.errContains != "":
 				require.Error(t, err)
-				assert.NotErrorIs(t, err, reference.ErrNotInDirectory)
+				require.NotErrorIs(t, err, reference.ErrNotInDirectory)
 				assert.Contains(t, err.Error(), tc.errContains)
 			default:
 				require.NoError(t, err)
