@@ -59,6 +59,9 @@ type Response struct {
 	doc     any
 	docErr  error
 	decoded bool
+	// violated are the JSON Pointers of the body at which the response breaks the contract;
+	// each is already charged to its requirement.
+	violated []string
 }
 
 // maxBody bounds the response body the client reads.
@@ -342,6 +345,9 @@ func (w *World) complete(p *outgoing) (*Response, error) {
 			continue
 		}
 		at := siteOf(result.Operation, resp.StatusCode, v)
+		if at.Pointer != "" {
+			out.violated = append(out.violated, at.Pointer)
+		}
 		reqs, source := w.suite.attr.attribute(at, w.Requirements)
 		text := w.describe(v)
 		x.Violations = append(x.Violations, fmt.Sprintf("%s [%s]", text, strings.Join(reqs, ", ")))

@@ -47,3 +47,24 @@ func TestExpectSameHoldingNamesPointersNotValues(t *testing.T) {
 	}
 	assert.NoError(t, expectSameHolding("Amara", "the target", "the peer", want, want))
 }
+
+func TestExpectSameHoldingExcusesContractViolations(t *testing.T) {
+	want := &holding{doc: map[string]any{"record": map[string]any{"dateOfBirth": "2016-03-14"}, "involvements": []any{map[string]any{"id": "a", "startDate": "2026-01-02"}}}}
+	got := &holding{doc: map[string]any{"record": map[string]any{"dateOfBirth": "14/03/2016"}, "involvements": []any{map[string]any{"id": "a", "startDate": "02/01/2026"}}}}
+	cases := []struct {
+		reason  string
+		excused []string
+		fails   bool
+	}{
+		{"without violations every changed date is a loss", nil, true},
+		{"a violation excuses its own pointer only", []string{"/record/dateOfBirth"}, true},
+		{"violations at every changed pointer excuse them all", []string{"/record/dateOfBirth", wildcard("/involvements/3/startDate")}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.reason, func(t *testing.T) {
+			got.excused = tc.excused
+			err := expectSameHolding("Amara", "the target", "the peer", want, got)
+			assert.Equal(t, tc.fails, err != nil, "%v", err)
+		})
+	}
+}
