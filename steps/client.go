@@ -37,6 +37,9 @@ type Request struct {
 	Token string
 	// Purpose is sent as X-Purpose-Of-Use; "" sends no such header.
 	Purpose string
+	// Peer sends the request to the peer system (Options.Peer) instead of the target. Its
+	// exchange is recorded and checked against the contract like the target's.
+	Peer bool
 	// Invalid marks a request the scenario breaks on purpose (a negative test): the contract's
 	// complaints about the request are expected and not raised. Without it, a request that
 	// breaks the contract is a harness defect (CONFIG).
@@ -56,6 +59,9 @@ type Response struct {
 	doc     any
 	docErr  error
 	decoded bool
+	// violated are the JSON Pointers of the body at which the response breaks the contract;
+	// each is already charged to its requirement.
+	violated []string
 }
 
 // maxBody bounds the response body the client reads.
@@ -210,7 +216,14 @@ func (w *World) prepare(r Request) (*outgoing, error) {
 	if err != nil || rel.IsAbs() || !strings.HasPrefix(rel.Path, "/") {
 		return nil, Configf("request path %q must be absolute and relative to the base URL", path)
 	}
-	full := w.suite.baseURL + path
+	base := w.suite.baseURL
+	if r.Peer {
+		if w.suite.opts.Peer == nil {
+			return nil, Configf("%s: the run has no peer system (tag the scenario @peer)", op)
+		}
+		base = strings.TrimRight(w.suite.opts.Peer.BaseURL, "/")
+	}
+	full := base + path
 
 	timeout := w.suite.opts.RequestTimeout
 	ctx, cancel := context.WithTimeout(w.ctx, timeout)
@@ -332,6 +345,9 @@ func (w *World) complete(p *outgoing) (*Response, error) {
 			continue
 		}
 		at := siteOf(result.Operation, resp.StatusCode, v)
+		if at.Pointer != "" {
+			out.violated = append(out.violated, at.Pointer)
+		}
 		reqs, source := w.suite.attr.attribute(at, w.Requirements)
 		text := w.describe(v)
 		x.Violations = append(x.Violations, fmt.Sprintf("%s [%s]", text, strings.Join(reqs, ", ")))

@@ -59,9 +59,19 @@ type Options struct {
 	// Ledger); the evidence is redacted of them, and a runner scrubs its report with it. Nil
 	// means a ledger of the suite's own.
 	Ledger *Ledger
+	// Peer is the peer system the run put beside the target for the transfer scenarios
+	// (tagged @peer); nil when it started none, and a step that needs it is then a CONFIG.
+	Peer *Peer
 	// OnScenarioEnd receives each scenario's Outcome from its After hook. With godog's
 	// Concurrency > 1 it is called from several goroutines at once and must lock.
 	OnScenarioEnd func(Outcome)
+}
+
+// Peer is the second system of a run: another council's system that the target exchanges
+// transfers with through the national directory.
+type Peer struct {
+	BaseURL string // its base URL; Request.Peer sends a request there
+	Council string // the DfE code of the council it serves
 }
 
 // Suite binds one run's Options to godog. It is immutable and safe for concurrent use by the

@@ -47,9 +47,10 @@ type World struct {
 
 	// What the step files remember between steps, each built empty by newWorld. A step reaches
 	// them through WorldFrom(ctx); none lives in the context or in a hook of its own.
-	lookup  *lookupState         // creates expected to be refused, involvements set up (identity, search, read)
-	records *scenarioRecords     // involvements, indicators and consents sent; shielded strings
-	notes   *accountabilityNotes // audit, access-control, error and versioning steps
+	lookup    *lookupState         // creates expected to be refused, involvements set up (identity, search, read)
+	records   *scenarioRecords     // involvements, indicators and consents sent; shielded strings
+	notes     *accountabilityNotes // audit, access-control, error and versioning steps
+	transfers *transferState       // transfers between the target and the peer
 
 	exchanges []reports.Exchange
 	findings  []Finding
@@ -102,8 +103,9 @@ func (s *Suite) newWorld(sc *godog.Scenario) *World {
 		records: &scenarioRecords{
 			byKind: map[string]map[string]*scenarioRecord{}, extra: map[string][]string{}, addresses: map[string]map[string]any{},
 		},
-		notes: &accountabilityNotes{snapshots: map[string]*Response{}},
-		tag:   letters(sum),
+		notes:     &accountabilityNotes{snapshots: map[string]*Response{}},
+		transfers: newTransferState(),
+		tag:       letters(sum),
 	}
 	w.Gen.Today = s.now().UTC()
 	w.Gen.Pool = s.opts.Identifiers

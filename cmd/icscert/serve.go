@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/icscert/icscert/fixtures"
+	"github.com/icscert/icscert/internal/directory"
 	"github.com/icscert/icscert/reference"
 	"github.com/icscert/icscert/reference/store/sqlite"
 	"github.com/icscert/icscert/spec"
@@ -32,21 +33,29 @@ type serveConfig struct {
 	audience string
 	seed     int
 	tokens   string
+	exchange directory.Settings
 }
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = verbUsage(fs, stderr, "usage: icscert serve [--addr ADDR] [--db FILE] [--jwks URL|FILE] [--audience AUD] [--seed N] [--tokens FILE]")
+	fs.Usage = verbUsage(fs, stderr, "usage: icscert serve [--addr ADDR] [--db FILE] [--jwks URL|FILE] [--audience AUD] [--seed N] [--tokens FILE]\n"+
+		"                    [--directory URL --token-url URL --client-id ID --client-secret S [--councils DFE,...] [--self-url URL]]")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&c.db, "db", "icscert-reference.db", "SQLite database file (created if missing)")
 	fs.StringVar(&c.jwks, "jwks", "", "JWKS that verifies tokens: an http(s) URL or a file; empty runs a built-in sandbox issuer")
 	fs.StringVar(&c.audience, "audience", reference.DefaultAudience, "token audience the server accepts")
 	fs.IntVar(&c.seed, "seed", 0, "number of synthetic children of council 202 to create at start")
 	fs.StringVar(&c.tokens, "tokens", "", "with the built-in issuer: write sample bearer tokens for every role to this file")
+	var ex exchangeFlags
+	ex.add(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, usageError("serve: %w", err)
+	}
+	var err error
+	if c.exchange, err = ex.settings("serve"); err != nil {
+		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, usageError("serve: unexpected argument %q", fs.Arg(0))
@@ -99,7 +108,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		_ = ln.Close()
 		return usageError("serve: %w", err)
 	}
-	srv, err := reference.New(reference.Options{Store: st, Keys: keys, Audience: c.audience})
+	srv, err := reference.New(reference.Options{Store: st, Keys: keys, Audience: c.audience, Exchange: c.exchange.Options(nil)})
 	if err != nil {
 		_ = st.Close()
 		_ = ln.Close()
@@ -135,6 +144,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	fmt.Fprintf(stdout, "reference server listening on %s (database %s)\n", base, c.db)
+	fmt.Fprintln(stdout, describeExchange(c.exchange))
 	fmt.Fprintf(stdout, "try: curl -s %s/healthz ; curl -s %s/v1/meta\n", base, base)
 
 	select {

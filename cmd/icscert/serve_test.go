@@ -116,6 +116,10 @@ func TestServeUsage(t *testing.T) {
 		{"sample tokens need the built-in issuer", []string{"serve", "--jwks", "keys.json", "--tokens", "t.json"}},
 		{"a stray argument", []string{"serve", "extra"}},
 		{"a JWKS file that does not exist", []string{"serve", "--addr", "127.0.0.1:0", "--db", ":memory:", "--jwks", "/nonexistent/jwks.json"}},
+		{"a directory without credentials", []string{"serve", "--directory", "http://127.0.0.1:1/directory/v1"}},
+		{"credentials without a directory", []string{"serve", "--client-id", "x", "--client-secret", "y"}},
+		{"a directory that is not an http URL", []string{"serve", "--directory", "ftp://x", "--token-url", "http://x/oauth2/token", "--client-id", "x", "--client-secret", "y"}},
+		{"an unknown council", []string{"serve", "--directory", "http://x", "--token-url", "http://x/t", "--client-id", "x", "--client-secret", "y", "--councils", "999"}},
 	}
 	for _, c := range cases {
 		t.Run(c.reason, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/icscert/icscert/internal/directory"
 	"github.com/icscert/icscert/reference"
 	"github.com/icscert/icscert/simulators"
 )
@@ -31,6 +32,7 @@ type simulateConfig struct {
 	latency    time.Duration
 	shedLimit  int
 	list       bool
+	exchange   directory.Settings
 }
 
 func parseSimulate(args []string, stderr io.Writer) (simulateConfig, error) {
@@ -40,7 +42,8 @@ func parseSimulate(args []string, stderr io.Writer) (simulateConfig, error) {
 	)
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = verbUsage(fs, stderr, "usage: icscert simulate --profile NAME[@VERSION] (--jwks URL|FILE | --jwks-inline JSON) [--addr ADDR] [--db FILE]\n                       [--audience AUD] [--latency D] [--shed-limit N]\n       icscert simulate --list")
+	fs.Usage = verbUsage(fs, stderr, "usage: icscert simulate --profile NAME[@VERSION] (--jwks URL|FILE | --jwks-inline JSON) [--addr ADDR] [--db FILE]\n                       [--audience AUD] [--latency D] [--shed-limit N]\n"+
+		"                       [--directory URL --token-url URL --client-id ID --client-secret S [--councils DFE,...] [--self-url URL]]\n       icscert simulate --list")
 	fs.StringVar(&profile, "profile", "", "product to simulate, NAME or NAME@VERSION (latest version if none); see --list")
 	fs.StringVar(&c.addr, "addr", ":8080", "address to listen on")
 	fs.StringVar(&c.jwks, "jwks", "", "JWKS that verifies tokens: an http(s) URL or a file")
@@ -50,8 +53,14 @@ func parseSimulate(args []string, stderr io.Writer) (simulateConfig, error) {
 	fs.DurationVar(&c.latency, "latency", simulators.DefaultLatency, "latency the slow quirk adds")
 	fs.IntVar(&c.shedLimit, "shed-limit", simulators.DefaultShedLimit, "requests in flight before the shed-no-retry-after quirk sheds")
 	fs.BoolVar(&c.list, "list", false, "list the profiles and exit")
+	var ex exchangeFlags
+	ex.add(fs)
 	if err := fs.Parse(args); err != nil {
 		return c, usageError("simulate: %w", err)
+	}
+	var err error
+	if c.exchange, err = ex.settings("simulate"); err != nil {
+		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, usageError("simulate: unexpected argument %q", fs.Arg(0))
@@ -102,7 +111,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	in, err := simulators.Start(ctx, c.profile, simulators.StartOptions{
 		Keys: keys, Audience: c.audience, DBPath: c.db, Addr: c.addr,
-		Latency: c.latency, ShedLimit: c.shedLimit,
+		Latency: c.latency, ShedLimit: c.shedLimit, Exchange: c.exchange.Options(nil),
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
@@ -110,6 +119,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	p := c.profile
 	fmt.Fprintf(stdout, "simulating %s %s by %s (%s) on %s\n", p.Product, p.Version, p.Vendor, p, in.URL)
+	fmt.Fprintln(stdout, describeExchange(c.exchange))
 	if quirks := p.Quirks; len(quirks) > 0 {
 		fmt.Fprintf(stdout, "quirks: %s; expected to break: %s\n", strings.Join(quirks, ", "), orNone(p.Breaks()))
 	} else {

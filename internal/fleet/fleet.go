@@ -58,6 +58,7 @@ func Mutant(name, kind string, expected []string, dbPath string, wrap func(http.
 				}
 				srv, err := reference.New(reference.Options{
 					Store: st, Keys: reference.JWKSFromBytes(trust.JWKS), Audience: trust.Audience,
+					Exchange: trust.Exchange.Options(nil),
 				})
 				if err != nil {
 					_ = st.Close()
@@ -89,6 +90,7 @@ func Simulated(p simulators.Profile) System {
 			Starter: harness.StartFunc(func(ctx context.Context, trust harness.Trust) (string, func(), error) {
 				in, err := simulators.Start(ctx, p, simulators.StartOptions{
 					Keys: reference.JWKSFromBytes(trust.JWKS), Audience: trust.Audience,
+					Exchange: trust.Exchange.Options(nil),
 				})
 				if err != nil {
 					return "", nil, err

@@ -48,7 +48,7 @@ func Containerised(p simulators.Profile) System {
 func startInContainer(ctx context.Context, trust harness.Trust, start func(context.Context, *container.Session) (*container.Simulator, error)) (string, func(), error) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	session, err := container.NewSession(ctx, container.Options{JWKS: trust.JWKS, Audience: trust.Audience, Logger: quiet{}})
+	session, err := container.NewSession(ctx, container.Options{JWKS: trust.JWKS, Audience: trust.Audience, Logger: quiet{}, Exchange: trust.Exchange})
 	if err != nil {
 		return "", nil, fmt.Errorf("start container: %w", err)
 	}

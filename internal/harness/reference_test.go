@@ -25,7 +25,10 @@ func referenceTarget(t *testing.T) *Target {
 			if err != nil {
 				return "", nil, err
 			}
-			srv, err := reference.New(reference.Options{Store: st, Keys: reference.JWKSFromBytes(trust.JWKS), Audience: trust.Audience})
+			srv, err := reference.New(reference.Options{
+				Store: st, Keys: reference.JWKSFromBytes(trust.JWKS), Audience: trust.Audience,
+				Exchange: trust.Exchange.Options(nil),
+			})
 			if err != nil {
 				return "", nil, err
 			}

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -75,6 +74,12 @@ type Config struct {
 	// Resolve, if set, is called with the loaded target before it starts, to give a target
 	// that names a profile or an image its Starter. An error is a CONFIG verdict.
 	Resolve func(*Target) error
+	// Peer is the system put beside the target for the transfer scenarios (tagged @peer): nil
+	// means DefaultPeer, the in-process reference. Its first council, if it lists any, is the
+	// peer's council; otherwise the run chooses one. It is started only when a @peer scenario
+	// runs, with the same Trust as the target but its own client credentials; failing to start
+	// it is a CONFIG verdict.
+	Peer *Target
 }
 
 // ErrNotWritten is wrapped by Run's error when the report files could not be written.
@@ -159,7 +164,7 @@ func (r *runner) phases(ctx context.Context) error {
 		return err
 	}
 	sel := r.selectScenarios(in)
-	sys, err := r.startTarget(ctx, in)
+	sys, err := r.startTarget(ctx, in, sel)
 	if sys != nil {
 		defer sys.close()
 	}
@@ -284,7 +289,14 @@ func (r *runner) selectScenarios(in *loaded) selection {
 
 // system is the started target and what the run talks to it with. close releases it all.
 type system struct {
-	issuer         *fixtures.Issuer
+	issuer *fixtures.Issuer
+	// national serves the issuer's JWKS, the directory and the token endpoint.
+	national *national
+	// peer is the peer system, nil when no selected scenario needs it.
+	peer *peer
+	// entries are the directory's entries (council → base URL), built by the runner in this
+	// one place: a proxy is put between the two systems by changing them.
+	entries        map[string]string
 	audience       string
 	baseURL        string
 	client         *http.Client
@@ -298,29 +310,57 @@ func (s *system) close() {
 	}
 }
 
-// startTarget serves the harness's token issuer and starts the target trusting it. The
+// startTarget serves the harness's national services (token issuer, directory) and starts the
+// target trusting them, and the peer system beside it when a selected scenario needs one. The
 // returned system, even with an error, must be closed.
-func (r *runner) startTarget(ctx context.Context, in *loaded) (*system, error) {
-	issuer, listener, err := r.serveIssuer()
+func (r *runner) startTarget(ctx context.Context, in *loaded, sel selection) (*system, error) {
+	audience := in.target.Auth.Audience
+	if audience == "" {
+		audience = fixtures.DefaultAudience
+	}
+	nat, err := r.serveNational(audience, in.target.Exchange.Advertise)
 	if err != nil {
 		return nil, stopf(reports.Config, "%v", err)
 	}
-	sys := &system{issuer: issuer, audience: in.target.Auth.Audience}
-	sys.closers = append(sys.closers, func() { _ = listener.Close() })
-	if sys.audience == "" {
-		sys.audience = fixtures.DefaultAudience
-	}
+	issuer := nat.issuer
+	sys := &system{issuer: issuer, national: nat, audience: audience}
+	sys.closers = append(sys.closers, func() { _ = nat.listener.Close() })
 	r.progressf("harness token issuer %s, keys at %s\n", issuer.URL(), issuer.JWKSURL())
 
-	baseURL, stopTarget, err := in.target.Start(ctx, Trust{
-		JWKS: issuer.JWKS(), JWKSURL: issuer.JWKSURL(), Issuer: issuer.URL(), Audience: sys.audience,
-	})
+	trust := Trust{JWKS: issuer.JWKS(), JWKSURL: issuer.JWKSURL(), Issuer: issuer.URL(), Audience: audience}
+	councils := targetCouncils(in.target)
+	clientID := in.target.Exchange.ClientID
+	if clientID == "" {
+		clientID = targetClientID
+	}
+	targetTrust := trust
+	if targetTrust.Exchange, err = nat.settings(clientID, in.target.Exchange.ClientSecret, councils); err != nil {
+		return sys, stopf(reports.Config, "%v", err)
+	}
+	r.progressf("harness directory %s, tokens at %s (client id %s)\n",
+		targetTrust.Exchange.DirectoryURL, targetTrust.Exchange.TokenURL, clientID)
+	baseURL, stopTarget, err := in.target.Start(ctx, targetTrust)
 	if err != nil {
 		return sys, stopf(reports.Error, "%v", err)
 	}
 	sys.closers = append(sys.closers, stopTarget)
 	sys.baseURL = baseURL
 	r.rep.Target = in.target.report(baseURL)
+	sys.entries = map[string]string{}
+	for _, c := range councils {
+		sys.entries[c] = baseURL
+	}
+	if needsPeer(in, sel) {
+		p, stopPeer, err := r.startPeer(ctx, nat, trust, councils)
+		if err != nil {
+			return sys, stopf(reports.Config, "%v", err)
+		}
+		sys.closers = append(sys.closers, stopPeer)
+		sys.peer = p
+		sys.entries[p.council] = p.baseURL
+		r.progressf("peer system %s serving council %s\n", p.baseURL, p.council)
+	}
+	nat.directory.SetEntries(sys.entries)
 
 	sys.requestTimeout = r.cfg.RequestTimeout
 	if sys.requestTimeout <= 0 {
@@ -374,6 +414,7 @@ func (r *runner) runScenarios(ctx context.Context, in *loaded, sel selection, sy
 		Redact:          r.cfg.Redact,
 		Ledger:          r.ledger,
 		Clock:           r.now,
+		Peer:            sys.stepsPeer(),
 		OnScenarioEnd:   col.outcome,
 	})
 	if err != nil {
@@ -447,27 +488,6 @@ func needsUnsupported(sc suiteScenario, t *Target) bool {
 		}
 	}
 	return false
-}
-
-// serveIssuer creates the run's token issuer and serves its JWKS on cfg.Listen. The caller
-// closes the listener, which stops the server.
-func (r *runner) serveIssuer() (*fixtures.Issuer, net.Listener, error) {
-	addr := r.cfg.Listen
-	if addr == "" {
-		addr = DefaultListen
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, nil, fmt.Errorf("serve token issuer: %w", err)
-	}
-	issuer, err := fixtures.NewIssuer("http://" + ln.Addr().String())
-	if err != nil {
-		ln.Close()
-		return nil, nil, fmt.Errorf("serve token issuer: %w", err)
-	}
-	srv := &http.Server{Handler: issuer.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln) //nolint:errcheck // ends with net.ErrClosed when the caller closes ln
-	return issuer, ln, nil
 }
 
 // onOutcome reports progress as each scenario ends. It is called from godog's goroutines.

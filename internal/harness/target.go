@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/icscert/icscert/internal/directory"
 	"github.com/icscert/icscert/internal/ident"
 	"github.com/icscert/icscert/reports"
 )
@@ -33,8 +34,27 @@ import (
 //	  unsupported: []
 //	auth:
 //	  audience: child-record-exchange
+//	exchange:                       # transfers with the peer system (optional)
+//	  advertise: http://host.docker.internal:4000
+//	  clientId: target
+//	  clientSecret: sandbox-secret
 //
 // Unknown keys are an error naming the key and its line.
+//
+// How the system exchanges transfers: every run serves a national directory and identity
+// service on the same listener as the JWKS (GET <listener>/directory/v1/councils/{dfe} gives
+// {"dfeCode", "baseUrl"}, 404 for an unlisted council; POST <listener>/oauth2/token with the
+// client-credentials grant gives a SYSTEM token signed by the run's issuer) and puts a peer
+// system beside the target (the in-process reference unless Config.Peer names another, serving
+// a live council that is not the target's). The directory lists the target's councils (and
+// 202, for which the suite's scenarios act) at the target's base URL and the peer's council at
+// the peer's. exchange.advertise is the base URL at which the system reaches that listener
+// when it is not the listener's own address (a container reaches the host as
+// http://host.docker.internal:PORT; use a fixed --listen address reachable from it).
+// exchange.clientId (default "target") and exchange.clientSecret (default: a fresh secret each
+// run, handed to a system the harness starts) are the system's credentials at the token
+// endpoint; a system reached by URL must be configured with them, with the directory and token
+// URLs the run prints, and must send transfer packages to the base URL the directory names.
 //
 // How the system trusts the harness's tokens: every run creates a fresh token issuer. For a
 // system reached by URL the harness serves the issuer's JWKS on a loopback listener (the
@@ -54,6 +74,7 @@ type Target struct {
 	Councils     []string     `yaml:"councils"`
 	Capabilities Capabilities `yaml:"capabilities"`
 	Auth         Auth         `yaml:"auth"`
+	Exchange     Exchange     `yaml:"exchange"`
 	// Profile names a simulated product (NAME or NAME@VERSION) to run in process.
 	Profile string `yaml:"profile"`
 	// Image names a local container image of the system, started for the run. It must serve
@@ -79,12 +100,29 @@ type Auth struct {
 	Audience string `yaml:"audience"`
 }
 
-// Trust is what a started system needs to accept the harness's tokens.
+// Exchange says how the system reaches the run's national directory and identity service
+// (see Target).
+type Exchange struct {
+	// Advertise is the base URL of the harness's listener as the system reaches it; empty
+	// means the listener's own address.
+	Advertise string `yaml:"advertise"`
+	// ClientID is the system's client id at the token endpoint; empty means "target".
+	ClientID string `yaml:"clientId"`
+	// ClientSecret is its secret; empty means a fresh one for each run.
+	ClientSecret string `yaml:"clientSecret"`
+}
+
+// Trust is what a started system needs to accept the harness's tokens and to exchange
+// transfers with the peer system.
 type Trust struct {
 	JWKS     []byte // the issuer's public keys, as a JWK Set document
 	JWKSURL  string // where the harness serves the same document
 	Issuer   string // the iss claim of every token
 	Audience string // the aud claim of every token
+	// Exchange names the directory, the token endpoint, the system's client credentials and
+	// its own councils; Exchange.Options gives the reference.ExchangeOptions to start a
+	// reference-based system with.
+	Exchange directory.Settings
 }
 
 // Starter is implemented by systems the harness starts and stops itself. Start is called once
@@ -202,6 +240,9 @@ func (t *Target) Validate() error {
 		{"profile", t.Profile},
 		{"image", t.Image},
 		{"auth.audience", t.Auth.Audience},
+		{"exchange.advertise", t.Exchange.Advertise},
+		{"exchange.clientId", t.Exchange.ClientID},
+		{"exchange.clientSecret", t.Exchange.ClientSecret},
 	} {
 		if len(f.value) > MaxTargetString {
 			bad(f.field, "is %d bytes long; at most %d are allowed", len(f.value), MaxTargetString)
@@ -230,6 +271,11 @@ func (t *Target) Validate() error {
 	case t.BaseURL != "":
 		if err := checkBaseURL(t.BaseURL); err != nil {
 			bad("baseUrl", "%v", err)
+		}
+	}
+	if t.Exchange.Advertise != "" {
+		if err := checkBaseURL(t.Exchange.Advertise); err != nil {
+			bad("exchange.advertise", "%v", err)
 		}
 	}
 	seen := map[string]bool{}

@@ -22,9 +22,14 @@ capabilities:
   unsupported: [webhooks]
 auth:
   audience: child-record-exchange
+exchange:
+  advertise: http://host.docker.internal:4000
+  clientId: camden
+  clientSecret: sandbox-secret
 `
 	tgt, err := ParseTarget([]byte(good))
 	require.NoError(t, err)
+	assert.Equal(t, Exchange{Advertise: "http://host.docker.internal:4000", ClientID: "camden", ClientSecret: "sandbox-secret"}, tgt.Exchange)
 	assert.Equal(t, "Camden sandbox", tgt.Name)
 	assert.Equal(t, []string{"202", "201"}, tgt.Councils)
 	assert.True(t, tgt.Supports("test-clock"))
@@ -44,6 +49,11 @@ auth:
 			[]string{"line 4", `unknown key "supportd"`},
 		},
 		{"name and baseUrl are required", "vendor: v\n", []string{"name: is required", "baseUrl: is required"}},
+		{
+			"an unknown key of the exchange block names the key and its line", "name: x\nbaseUrl: http://h\nexchange:\n  advertize: http://h\n",
+			[]string{"line 4", `unknown key "advertize"`},
+		},
+		{"exchange.advertise must be http(s)", "name: x\nbaseUrl: http://h\nexchange: {advertise: \"h:4000\"}\n", []string{"exchange.advertise:", "http or https"}},
 		{"baseUrl, profile and image are alternatives", "name: x\nbaseUrl: http://h\nprofile: wrenfold\n", []string{"alternatives"}},
 		{"an image and a profile are alternatives too", "name: x\nimage: a/b:1\nprofile: wrenfold\n", []string{"alternatives"}},
 		{"baseUrl must be http(s)", "name: x\nbaseUrl: ftp://h\n", []string{"baseUrl:", "http or https"}},

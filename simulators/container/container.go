@@ -38,6 +38,7 @@ import (
 	"github.com/testcontainers/testcontainers-go/network"
 	"github.com/testcontainers/testcontainers-go/wait"
 
+	"github.com/icscert/icscert/internal/directory"
 	"github.com/icscert/icscert/simulators"
 )
 
@@ -195,6 +196,10 @@ type Options struct {
 	// Logger receives testcontainers' progress lines about the containers; testcontainers'
 	// default logger if nil.
 	Logger tclog.Logger
+	// Exchange, when it names a directory, is handed to each container with --directory,
+	// --token-url, --client-id, --client-secret, --councils and --self-url, as `icscert
+	// simulate` takes them. Its URLs must be reachable from inside the container.
+	Exchange directory.Settings
 }
 
 // Simulator is one running simulator container.
@@ -379,6 +384,16 @@ func (s *Session) startContainer(ctx context.Context, image, alias string, p sim
 	}
 	if s.opts.Latency > 0 {
 		args = append(args, "--latency", s.opts.Latency.String())
+	}
+	if ex := s.opts.Exchange; ex.Enabled() {
+		args = append(args, "--directory", ex.DirectoryURL, "--token-url", ex.TokenURL,
+			"--client-id", ex.ClientID, "--client-secret", ex.ClientSecret)
+		if len(ex.Councils) > 0 {
+			args = append(args, "--councils", strings.Join(ex.Councils, ","))
+		}
+		if ex.SelfURL != "" {
+			args = append(args, "--self-url", ex.SelfURL)
+		}
 	}
 	labels := map[string]string{LabelSession: s.ID, LabelProfile: p.String(), labelStart: call}
 	opts := []testcontainers.ContainerCustomizer{
