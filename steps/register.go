@@ -34,6 +34,7 @@ func register(sc glossary) {
 	registerAuth(sc)
 	registerErrors(sc)
 	registerVersioning(sc)
+	registerNotifications(sc)
 }
 
 // patterns caches the compiled step patterns. godog calls the scenario initializer, and so

@@ -6,11 +6,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cucumber/godog"
 
 	"github.com/icscert/icscert/fixtures"
+	"github.com/icscert/icscert/internal/sink"
 	"github.com/icscert/icscert/reports"
 	"github.com/icscert/icscert/spec"
 )
@@ -62,6 +64,9 @@ type Options struct {
 	// OnScenarioEnd receives each scenario's Outcome from its After hook. With godog's
 	// Concurrency > 1 it is called from several goroutines at once and must lock.
 	OnScenarioEnd func(Outcome)
+	// Webhooks is the run's webhook receiver, for the notification scenarios; nil makes them
+	// CONFIG (see notifications.go).
+	Webhooks *sink.Sink
 }
 
 // Suite binds one run's Options to godog. It is immutable and safe for concurrent use by the
@@ -73,6 +78,10 @@ type Suite struct {
 	redactor Redactor
 	attr     *attributor
 	breaker  *breaker
+	// ahead is how far (in nanoseconds) the target's test clock has been moved forward by the
+	// suite's steps (notifications.go); now adds it, so that tokens and generated dates follow
+	// the target's time.
+	ahead atomic.Int64
 }
 
 // NewSuite checks o and returns the Suite for a run.
@@ -118,10 +127,11 @@ func NewSuite(o Options) (*Suite, error) {
 }
 
 func (s *Suite) now() time.Time {
+	ahead := time.Duration(s.ahead.Load())
 	if s.opts.Clock != nil {
-		return s.opts.Clock()
+		return s.opts.Clock().Add(ahead)
 	}
-	return time.Now()
+	return time.Now().Add(ahead)
 }
 
 func (s *Suite) audience() string {
@@ -203,6 +213,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 			})
 		}
 		w.ended = true
+		w.closeHooks()
 		w.cancel()
 		return ctx, nil
 	})

@@ -50,6 +50,7 @@ type World struct {
 	lookup  *lookupState         // creates expected to be refused, involvements set up (identity, search, read)
 	records *scenarioRecords     // involvements, indicators and consents sent; shielded strings
 	notes   *accountabilityNotes // audit, access-control, error and versioning steps
+	notif   *notifState          // webhook subscriptions and the notifications claimed (notifications.go)
 
 	exchanges []reports.Exchange
 	findings  []Finding
@@ -103,6 +104,7 @@ func (s *Suite) newWorld(sc *godog.Scenario) *World {
 			byKind: map[string]map[string]*scenarioRecord{}, extra: map[string][]string{}, addresses: map[string]map[string]any{},
 		},
 		notes: &accountabilityNotes{snapshots: map[string]*Response{}},
+		notif: newNotifState(),
 		tag:   letters(sum),
 	}
 	w.Gen.Today = s.now().UTC()

@@ -13,11 +13,9 @@ import (
 // pendingMust are the MUST requirements that do not yet have both a positive and a negative
 // scenario. The list may only shrink: TestEveryMustRequirementHasBothScenarios fails when an
 // entry gains both scenarios and is still listed, and when a requirement not listed here lacks
-// one. Transfers (XFER) and notifications (NOTIF) need two systems and a webhook receiver;
-// their scenarios come with features/interop/.
+// one. Transfers (XFER) need two systems; their scenarios come with features/interop/.
 var pendingMust = []string{
 	"XFER-001", "XFER-002", "XFER-003", "XFER-004", "XFER-005", "XFER-006",
-	"NOTIF-001", "NOTIF-002", "NOTIF-003", "NOTIF-004",
 }
 
 // TestEveryMustRequirementHasBothScenarios checks the suite's promise (README, steps/doc.go):

@@ -22,6 +22,7 @@ import (
 	"github.com/cucumber/godog"
 
 	"github.com/icscert/icscert/features"
+	"github.com/icscert/icscert/internal/sink"
 	"github.com/icscert/icscert/fixtures"
 	"github.com/icscert/icscert/reports"
 	"github.com/icscert/icscert/spec"
@@ -166,6 +167,9 @@ func (r *runner) phases(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := r.startSink(in, sys); err != nil {
+		return err
+	}
 	if err := r.preflight(ctx, in, sys); err != nil {
 		return err
 	}
@@ -289,6 +293,7 @@ type system struct {
 	baseURL        string
 	client         *http.Client
 	requestTimeout time.Duration
+	sink           *sink.Sink // the webhook receiver (webhooks.go)
 	closers        []func()
 }
 
@@ -375,6 +380,7 @@ func (r *runner) runScenarios(ctx context.Context, in *loaded, sel selection, sy
 		Ledger:          r.ledger,
 		Clock:           r.now,
 		OnScenarioEnd:   col.outcome,
+		Webhooks:        sys.sink,
 	})
 	if err != nil {
 		return nil, stopf(reports.Config, "%v", err)

@@ -54,6 +54,8 @@ type Target struct {
 	Councils     []string     `yaml:"councils"`
 	Capabilities Capabilities `yaml:"capabilities"`
 	Auth         Auth         `yaml:"auth"`
+	// Webhooks configures the harness's webhook receiver (see Webhooks); optional.
+	Webhooks Webhooks `yaml:"webhooks"`
 	// Profile names a simulated product (NAME or NAME@VERSION) to run in process.
 	Profile string `yaml:"profile"`
 	// Image names a local container image of the system, started for the run. It must serve
@@ -265,6 +267,7 @@ func (t *Target) Validate() error {
 			declared[c] = l.field
 		}
 	}
+	errs = append(errs, t.Webhooks.validate()...)
 	return errors.Join(errs...)
 }
 
