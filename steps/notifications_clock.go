@@ -127,8 +127,8 @@ func (w *World) refuseUntil(alias string, n int) error {
 		if !arrived {
 			_, same, _ := w.firstRefusedIn(ds, c.ID)
 			return &AssertionError{
-				Message:  fmt.Sprintf("the refused notification about %q was not attempted again after the clock passed the contract's backoff %d times", alias, clockMoves),
-				Pointer:  "webhook:" + h.name, Expected: fmt.Sprintf("attempt %d of %d", done+1, n), Actual: fmt.Sprintf("%d attempts", done),
+				Message: fmt.Sprintf("the refused notification about %q was not attempted again after the clock passed the contract's backoff %d times", alias, clockMoves),
+				Pointer: "webhook:" + h.name, Expected: fmt.Sprintf("attempt %d of %d", done+1, n), Actual: fmt.Sprintf("%d attempts", done),
 				Evidence: w.deliveryEvidence(h, same),
 			}
 		}
@@ -136,10 +136,11 @@ func (w *World) refuseUntil(alias string, n int) error {
 }
 
 // clockMoves bounds how often refuseUntil moves the clock for one retry, and retryWait how
-// long it waits for the retry after each move.
+// long it waits for the retry after each move. A move too many is harmless (the retry is due
+// either way; the target's time only runs further ahead), so retryWait can be short.
 const (
-	clockMoves = 4
-	retryWait  = 5 * time.Second
+	clockMoves = 8
+	retryWait  = 1500 * time.Millisecond
 )
 
 // firstRefusedIn is firstRefused over given deliveries.
@@ -161,7 +162,10 @@ func (w *World) firstRefusedIn(all []sink.Delivery, childID string) (sink.Delive
 
 // deadLetterPolls bounds how often expectDeadLetter reads the subscription: the target
 // records the last attempt's answer only after the webhook has seen it.
-const deadLetterPolls = 8
+const (
+	deadLetterPolls = 12
+	maxPollPause    = time.Second
+)
 
 // expectDeadLetter reads the subscription until it lists the refused notification about the
 // child as a dead letter with n attempts (NOTIF-003: visible as the contract says).
@@ -204,7 +208,7 @@ func (w *World) expectDeadLetter(name, alias string, n int) error {
 		case <-w.Context().Done():
 			return &TargetError{Op: "read the subscription's dead letters", Err: w.stopCause()}
 		}
-		pause *= 2
+		pause = min(2*pause, maxPollPause)
 	}
 	return &AssertionError{
 		Message: fmt.Sprintf("the notification about %q refused %d times is not listed as a dead letter", alias, n), Pointer: "/deadLetters",

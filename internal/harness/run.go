@@ -22,8 +22,8 @@ import (
 	"github.com/cucumber/godog"
 
 	"github.com/icscert/icscert/features"
-	"github.com/icscert/icscert/internal/sink"
 	"github.com/icscert/icscert/fixtures"
+	"github.com/icscert/icscert/internal/sink"
 	"github.com/icscert/icscert/reports"
 	"github.com/icscert/icscert/spec"
 	"github.com/icscert/icscert/steps"
