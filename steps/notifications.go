@@ -28,10 +28,6 @@ import (
 // notifWait bounds each wait for a notification; the scenario's own timeout bounds it too.
 const notifWait = 45 * time.Second
 
-// retryLimit is the contract's attempt limit before a dead letter (CONTRACT.md,
-// Notifications).
-const retryLimit = 8
-
 // contractBackoff is the contract's wait after failed attempt n (1, 2, ...): one second,
 // doubling, at most an hour (CONTRACT.md, Transfers and Notifications).
 func contractBackoff(n int) time.Duration {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,7 +66,8 @@ func TestNotificationScenariosCatchEachDefect(t *testing.T) {
 		t.Skip("runs the reference once per defect")
 	}
 	mutants := []notifMutant{
-		{reason: "silent scheduled-care reads notify", tags: "@NOTIF-001", fails: "NOTIF-001",
+		{
+			reason: "silent scheduled-care reads notify", tags: "@NOTIF-001", fails: "NOTIF-001",
 			wrap: func(next http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					if r.Header.Get("X-Purpose-Of-Use") == "SCHEDULED_CARE_SILENT" {
@@ -73,33 +75,55 @@ func TestNotificationScenariosCatchEachDefect(t *testing.T) {
 					}
 					next.ServeHTTP(w, r)
 				})
-			}},
-		{reason: "seq counts from 0", tags: "@NOTIF-002 && @positive", fails: "NOTIF-002",
+			},
+		},
+		{
+			reason: "seq counts from 0", tags: "@NOTIF-002 && @positive", fails: "NOTIF-002",
 			deliver: func(b map[string]any, _ http.Header) bool {
 				n, _ := b["seq"].(json.Number).Int64()
 				b["seq"] = n - 1
 				return true
-			}},
-		{reason: "a retry gets a new eventId", tags: "@NOTIF-002 && @negative", fails: "NOTIF-002",
+			},
+		},
+		{
+			reason: "a retry gets a new eventId", tags: "@NOTIF-002 && @negative", fails: "NOTIF-002",
 			deliver: func(b map[string]any, h http.Header) bool {
 				b["eventId"] = fmt.Sprintf("ev-%d", time.Now().UnixNano())
 				h.Set(spec.HeaderWebhookID, b["eventId"].(string))
 				return true
-			}},
-		{reason: "deliveries signed with another key", tags: "@NOTIF-003 && @positive", fails: "NOTIF-003",
+			},
+		},
+		{
+			reason: "deliveries signed with another key", tags: "@NOTIF-003 && @positive", fails: "NOTIF-003",
 			deliver: func(_ map[string]any, h http.Header) bool {
 				h.Set(spec.HeaderWebhookSignature, spec.SignWebhook("another-key-0123456789", h.Get(spec.HeaderWebhookTimestamp), nil))
 				return true
-			}},
-		{reason: "retries every second", tags: "@NOTIF-003 && @negative && ~@cap-test-clock", fails: "NOTIF-003",
-			options: func(o *reference.Options) { o.Exchange.Backoff = func(int) time.Duration { return time.Second } }},
-		{reason: "dead-lettered after 10 attempts", tags: "@NOTIF-003 && @cap-test-clock", fails: "NOTIF-003",
-			options: func(o *reference.Options) { o.Exchange.MaxAttempts = 10 }},
-		{reason: "a member the contract does not have", tags: "@NOTIF-004 && @positive", fails: "NOTIF-004",
-			deliver: func(b map[string]any, _ http.Header) bool { b["reader"] = "a practitioner"; return true }},
-		{reason: "the shield review is never delivered", tags: "@SENS-006 && @positive", fails: "SENS-006",
-			deliver: func(b map[string]any, _ http.Header) bool { return b["type"] != "SHIELD_REVIEW_DUE" }},
+			},
+		},
+		{
+			reason: "retries every second", tags: "@NOTIF-003 && @negative && ~@cap-test-clock", fails: "NOTIF-003",
+			options: func(o *reference.Options) { o.Exchange.Backoff = func(int) time.Duration { return time.Second } },
+		},
+		{
+			reason: "dead-lettered after 10 attempts", tags: "@NOTIF-003 && @cap-test-clock", fails: "NOTIF-003",
+			options: func(o *reference.Options) { o.Exchange.MaxAttempts = 10 },
+		},
+		{
+			reason: "a member the contract does not have", tags: "@NOTIF-004 && @positive", fails: "NOTIF-004",
+			deliver: func(b map[string]any, _ http.Header) bool { b["reader"] = "a practitioner"; return true },
+		},
+		{
+			// (A review never raised fails the same way, after the step's whole wait.)
+			reason: "the shield review goes to another council", tags: "@SENS-006 && @positive", fails: "SENS-006",
+			deliver: func(b map[string]any, _ http.Header) bool {
+				if b["type"] == "SHIELD_REVIEW_DUE" {
+					b["la"] = "201"
+				}
+				return true
+			},
+		},
 	}
+	mutants = append(mutants, leakFamilyName())
 	for _, m := range mutants {
 		t.Run(m.reason, func(t *testing.T) {
 			rep, err := Run(context.Background(), Config{Target: mutantTarget(t, m), Redact: true, Tags: m.tags})
@@ -182,4 +206,35 @@ func failureMessage(f *reports.Failure) string {
 		return ""
 	}
 	return f.Message
+}
+
+// leakFamilyName is the mutant whose notifications carry the family name of the child created
+// last (the NOTIF-004 negative scenario creates one).
+func leakFamilyName() notifMutant {
+	var mu sync.Mutex
+	family := ""
+	return notifMutant{
+		reason: "the child's family name in the payload", tags: "@NOTIF-004 && @negative", fails: "NOTIF-004",
+		wrap: func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodPost && r.URL.Path == "/v1/children" {
+					data, _ := io.ReadAll(r.Body)
+					var c spec.NewChild
+					if json.Unmarshal(data, &c) == nil {
+						mu.Lock()
+						family = c.Name.Family
+						mu.Unlock()
+					}
+					r.Body = io.NopCloser(bytes.NewReader(data))
+				}
+				next.ServeHTTP(w, r)
+			})
+		},
+		deliver: func(b map[string]any, _ http.Header) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			b["note"] = "about " + family
+			return true
+		},
+	}
 }
