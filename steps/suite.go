@@ -67,6 +67,9 @@ type Options struct {
 	// Webhooks is the run's webhook receiver, for the notification scenarios; nil makes them
 	// CONFIG (see notifications.go).
 	Webhooks *sink.Sink
+	// ClockAhead is how far the target's test clock is already ahead of Clock when the run
+	// starts (an earlier run moved it); the suite's clock follows it. Zero for most targets.
+	ClockAhead time.Duration
 }
 
 // Suite binds one run's Options to godog. It is immutable and safe for concurrent use by the
@@ -116,14 +119,16 @@ func NewSuite(o Options) (*Suite, error) {
 	if o.Ledger == nil {
 		o.Ledger = &Ledger{}
 	}
-	return &Suite{
+	s := &Suite{
 		opts:     o,
 		baseURL:  strings.TrimRight(o.BaseURL, "/"),
 		client:   client,
 		redactor: Redactor{Personal: o.Redact, Known: o.Ledger},
 		attr:     newAttributor(o.Contract.Doc),
 		breaker:  &breaker{threshold: BreakerThreshold},
-	}, nil
+	}
+	s.follow(o.ClockAhead)
+	return s, nil
 }
 
 func (s *Suite) now() time.Time {

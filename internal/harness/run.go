@@ -381,6 +381,7 @@ func (r *runner) runScenarios(ctx context.Context, in *loaded, sel selection, sy
 		Clock:           r.now,
 		OnScenarioEnd:   col.outcome,
 		Webhooks:        sys.sink,
+		ClockAhead:      r.clockAhead(ctx, in, sys),
 	})
 	if err != nil {
 		return nil, stopf(reports.Config, "%v", err)

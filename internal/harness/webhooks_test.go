@@ -1,10 +1,17 @@
 package harness
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/icscert/icscert/fixtures"
 )
 
 func TestTargetWebhooksKey(t *testing.T) {
@@ -30,6 +37,38 @@ func TestTargetWebhooksKey(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.NotNil(t, tg)
+		})
+	}
+}
+
+func TestClockAheadFollowsATargetsTestClock(t *testing.T) {
+	issuer, err := fixtures.NewIssuer("http://issuer.test")
+	require.NoError(t, err)
+	cases := []struct {
+		reason string
+		caps   []string
+		status int
+		body   string
+		want   time.Duration
+	}{
+		{"a target moved three days ahead by an earlier run", []string{"test-clock"}, 200, `{"now":"2026-01-04T00:00:00Z","offsetSeconds":259200}`, 72 * time.Hour},
+		{"a target without the capability is not asked", nil, 200, `{"now":"2026-01-04T00:00:00Z","offsetSeconds":259200}`, 0},
+		{"a refusal gives no offset", []string{"test-clock"}, 404, `{}`, 0},
+		{"a negative offset is ignored", []string{"test-clock"}, 200, `{"now":"2026-01-04T00:00:00Z","offsetSeconds":-5}`, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.reason, func(t *testing.T) {
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				assert.Equal(t, "/v1/test-clock", r.URL.Path)
+				assert.True(t, strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "))
+				w.WriteHeader(tc.status)
+				_, _ = w.Write([]byte(tc.body))
+			}))
+			defer ts.Close()
+			r := &runner{}
+			in := &loaded{target: &Target{Name: "x", Capabilities: Capabilities{Supported: tc.caps}}}
+			sys := &system{issuer: issuer, audience: fixtures.DefaultAudience, baseURL: ts.URL, client: ts.Client(), requestTimeout: 10 * time.Second}
+			assert.Equal(t, tc.want, r.clockAhead(context.Background(), in, sys))
 		})
 	}
 }
