@@ -33,6 +33,8 @@ import (
 //	  unsupported: []
 //	auth:
 //	  audience: child-record-exchange
+//	webhooks:                       # optional: how the system reaches the harness's
+//	  advertise: http://host:8099   #   webhook receiver (see Webhooks)
 //
 // Unknown keys are an error naming the key and its line.
 //
