@@ -35,6 +35,7 @@ func register(sc glossary) {
 	registerErrors(sc)
 	registerVersioning(sc)
 	registerTransfers(sc)
+	registerNotifications(sc)
 }
 
 // patterns caches the compiled step patterns. godog calls the scenario initializer, and so

@@ -6,11 +6,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cucumber/godog"
 
 	"github.com/icscert/icscert/fixtures"
+	"github.com/icscert/icscert/internal/sink"
 	"github.com/icscert/icscert/reports"
 	"github.com/icscert/icscert/spec"
 )
@@ -65,6 +67,12 @@ type Options struct {
 	// OnScenarioEnd receives each scenario's Outcome from its After hook. With godog's
 	// Concurrency > 1 it is called from several goroutines at once and must lock.
 	OnScenarioEnd func(Outcome)
+	// Webhooks is the run's webhook receiver, for the notification scenarios; nil makes them
+	// CONFIG (see notifications.go).
+	Webhooks *sink.Sink
+	// ClockAhead is how far the target's test clock is already ahead of Clock when the run
+	// starts (an earlier run moved it); the suite's clock follows it. Zero for most targets.
+	ClockAhead time.Duration
 }
 
 // Peer is the second system of a run: another council's system that the target exchanges
@@ -83,6 +91,10 @@ type Suite struct {
 	redactor Redactor
 	attr     *attributor
 	breaker  *breaker
+	// ahead is how far (in nanoseconds) the target's test clock has been moved forward by the
+	// suite's steps (notifications.go); now adds it, so that tokens and generated dates follow
+	// the target's time.
+	ahead atomic.Int64
 }
 
 // NewSuite checks o and returns the Suite for a run.
@@ -117,21 +129,24 @@ func NewSuite(o Options) (*Suite, error) {
 	if o.Ledger == nil {
 		o.Ledger = &Ledger{}
 	}
-	return &Suite{
+	s := &Suite{
 		opts:     o,
 		baseURL:  strings.TrimRight(o.BaseURL, "/"),
 		client:   client,
 		redactor: Redactor{Personal: o.Redact, Known: o.Ledger},
 		attr:     newAttributor(o.Contract.Doc),
 		breaker:  &breaker{threshold: BreakerThreshold},
-	}, nil
+	}
+	s.follow(o.ClockAhead)
+	return s, nil
 }
 
 func (s *Suite) now() time.Time {
+	ahead := time.Duration(s.ahead.Load())
 	if s.opts.Clock != nil {
-		return s.opts.Clock()
+		return s.opts.Clock().Add(ahead)
 	}
-	return time.Now()
+	return time.Now().Add(ahead)
 }
 
 func (s *Suite) audience() string {
@@ -213,6 +228,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 			})
 		}
 		w.ended = true
+		w.closeHooks()
 		w.cancel()
 		return ctx, nil
 	})

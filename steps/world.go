@@ -51,6 +51,7 @@ type World struct {
 	records   *scenarioRecords     // involvements, indicators and consents sent; shielded strings
 	notes     *accountabilityNotes // audit, access-control, error and versioning steps
 	transfers *transferState       // transfers between the target and the peer
+	notif     *notifState          // webhook subscriptions and the notifications claimed (notifications.go)
 
 	exchanges []reports.Exchange
 	findings  []Finding
@@ -106,6 +107,7 @@ func (s *Suite) newWorld(sc *godog.Scenario) *World {
 		notes:     &accountabilityNotes{snapshots: map[string]*Response{}},
 		transfers: newTransferState(),
 		tag:       letters(sum),
+		notif:     newNotifState(),
 	}
 	w.Gen.Today = s.now().UTC()
 	w.Gen.Pool = s.opts.Identifiers

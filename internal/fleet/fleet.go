@@ -50,14 +50,14 @@ func Mutant(name, kind string, expected []string, dbPath string, wrap func(http.
 		Expected: expected,
 		Target: &harness.Target{
 			Name: name, Vendor: "icscert", Product: "reference implementation", Version: "dev",
-			Councils: []string{"202"},
+			Councils: []string{"202"}, Capabilities: harness.Capabilities{Supported: []string{"test-clock"}},
 			Starter: harness.StartFunc(func(_ context.Context, trust harness.Trust) (string, func(), error) {
 				st, err := sqlite.Open(dbPath)
 				if err != nil {
 					return "", nil, fmt.Errorf("start reference: %w", err)
 				}
 				srv, err := reference.New(reference.Options{
-					Store: st, Keys: reference.JWKSFromBytes(trust.JWKS), Audience: trust.Audience,
+					Store: st, Keys: reference.JWKSFromBytes(trust.JWKS), Audience: trust.Audience, TestClock: true,
 					Exchange: trust.Exchange.Options(nil),
 				})
 				if err != nil {

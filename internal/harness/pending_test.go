@@ -13,10 +13,8 @@ import (
 // pendingMust are the MUST requirements that do not yet have both a positive and a negative
 // scenario. The list may only shrink: TestEveryMustRequirementHasBothScenarios fails when an
 // entry gains both scenarios and is still listed, and when a requirement not listed here lacks
-// one. Notifications (NOTIF) need a webhook receiver; their scenarios come with it.
-var pendingMust = []string{
-	"NOTIF-001", "NOTIF-002", "NOTIF-003", "NOTIF-004",
-}
+// one. Every MUST requirement has both today; the list can only shrink.
+var pendingMust = []string{}
 
 // TestEveryMustRequirementHasBothScenarios checks the suite's promise (README, steps/doc.go):
 // every MUST requirement has a positive scenario (tagged @positive: a conforming system is

@@ -20,13 +20,14 @@ func referenceTarget(t *testing.T) *Target {
 	t.Helper()
 	return &Target{
 		Name: "reference", Vendor: "icscert", Product: "reference", Version: "dev", Councils: []string{"202"},
+		Capabilities: Capabilities{Supported: []string{"test-clock"}},
 		Starter: StartFunc(func(_ context.Context, trust Trust) (string, func(), error) {
 			st, err := sqlite.Open(sqlite.Memory)
 			if err != nil {
 				return "", nil, err
 			}
 			srv, err := reference.New(reference.Options{
-				Store: st, Keys: reference.JWKSFromBytes(trust.JWKS), Audience: trust.Audience,
+				Store: st, Keys: reference.JWKSFromBytes(trust.JWKS), Audience: trust.Audience, TestClock: true,
 				Exchange: trust.Exchange.Options(nil),
 			})
 			if err != nil {

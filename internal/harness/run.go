@@ -22,6 +22,7 @@ import (
 
 	"github.com/icscert/icscert/features"
 	"github.com/icscert/icscert/fixtures"
+	"github.com/icscert/icscert/internal/sink"
 	"github.com/icscert/icscert/reports"
 	"github.com/icscert/icscert/spec"
 	"github.com/icscert/icscert/steps"
@@ -171,6 +172,9 @@ func (r *runner) phases(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := r.startSink(in, sys); err != nil {
+		return err
+	}
 	if err := r.preflight(ctx, in, sys); err != nil {
 		return err
 	}
@@ -301,6 +305,7 @@ type system struct {
 	baseURL        string
 	client         *http.Client
 	requestTimeout time.Duration
+	sink           *sink.Sink // the webhook receiver (webhooks.go)
 	closers        []func()
 }
 
@@ -416,6 +421,8 @@ func (r *runner) runScenarios(ctx context.Context, in *loaded, sel selection, sy
 		Clock:           r.now,
 		Peer:            sys.stepsPeer(),
 		OnScenarioEnd:   col.outcome,
+		Webhooks:        sys.sink,
+		ClockAhead:      r.clockAhead(ctx, in, sys),
 	})
 	if err != nil {
 		return nil, stopf(reports.Config, "%v", err)

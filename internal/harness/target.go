@@ -38,6 +38,8 @@ import (
 //	  advertise: http://host.docker.internal:4000
 //	  clientId: target
 //	  clientSecret: sandbox-secret
+//	webhooks:                       # optional: how the system reaches the harness's
+//	  advertise: http://host:8099   #   webhook receiver (see Webhooks)
 //
 // Unknown keys are an error naming the key and its line.
 //
@@ -75,6 +77,8 @@ type Target struct {
 	Capabilities Capabilities `yaml:"capabilities"`
 	Auth         Auth         `yaml:"auth"`
 	Exchange     Exchange     `yaml:"exchange"`
+	// Webhooks configures the harness's webhook receiver (see Webhooks); optional.
+	Webhooks Webhooks `yaml:"webhooks"`
 	// Profile names a simulated product (NAME or NAME@VERSION) to run in process.
 	Profile string `yaml:"profile"`
 	// Image names a local container image of the system, started for the run. It must serve
@@ -311,6 +315,7 @@ func (t *Target) Validate() error {
 			declared[c] = l.field
 		}
 	}
+	errs = append(errs, t.Webhooks.validate()...)
 	return errors.Join(errs...)
 }
 
