@@ -35,18 +35,36 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 		// reached the receiver, for the faulted delivery.
 		attempts, forwarded int
 	}{
-		{"drop-request/package", "the package never reaches B; A retries", "b",
-			capture.Fault{Kind: capture.DropRequest, Method: http.MethodPost, Path: packagePath, Times: 1}, 2, 1},
-		{"drop-response/package", "B stores the package but A hears nothing; A retries and B answers the same transfer", "b",
-			capture.Fault{Kind: capture.DropResponse, Method: http.MethodPost, Path: packagePath, Times: 1}, 2, 2},
-		{"drop-response/outcome", "A completes on the outcome but B hears nothing; B retries and A answers again", "a",
-			capture.Fault{Kind: capture.DropResponse, Method: http.MethodPost, Path: outcomePath, Times: 1}, 2, 2},
-		{"duplicate/package", "B receives the package twice from one attempt", "b",
-			capture.Fault{Kind: capture.Duplicate, Method: http.MethodPost, Path: packagePath, Times: 1}, 1, 2},
-		{"duplicate/outcome", "A receives the outcome twice from one attempt", "a",
-			capture.Fault{Kind: capture.Duplicate, Method: http.MethodPost, Path: outcomePath, Times: 1}, 1, 2},
-		{"delay/package", "the package arrives late", "b",
-			capture.Fault{Kind: capture.Delay, Method: http.MethodPost, Path: packagePath, Times: 1, Delay: 300 * time.Millisecond}, 1, 1},
+		{
+			"drop-request/package", "the package never reaches B; A retries", "b",
+			capture.Fault{Kind: capture.DropRequest, Method: http.MethodPost, Path: packagePath, Times: 1},
+			2, 1,
+		},
+		{
+			"drop-response/package", "B stores the package but A hears nothing; A retries and B answers the same transfer", "b",
+			capture.Fault{Kind: capture.DropResponse, Method: http.MethodPost, Path: packagePath, Times: 1},
+			2, 2,
+		},
+		{
+			"drop-response/outcome", "A completes on the outcome but B hears nothing; B retries and A answers again", "a",
+			capture.Fault{Kind: capture.DropResponse, Method: http.MethodPost, Path: outcomePath, Times: 1},
+			2, 2,
+		},
+		{
+			"duplicate/package", "B receives the package twice from one attempt", "b",
+			capture.Fault{Kind: capture.Duplicate, Method: http.MethodPost, Path: packagePath, Times: 1},
+			1, 2,
+		},
+		{
+			"duplicate/outcome", "A receives the outcome twice from one attempt", "a",
+			capture.Fault{Kind: capture.Duplicate, Method: http.MethodPost, Path: outcomePath, Times: 1},
+			1, 2,
+		},
+		{
+			"delay/package", "the package arrives late", "b",
+			capture.Fault{Kind: capture.Delay, Method: http.MethodPost, Path: packagePath, Times: 1, Delay: 300 * time.Millisecond},
+			1, 1,
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

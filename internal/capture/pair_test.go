@@ -47,7 +47,6 @@ type system struct {
 
 // pair is two reference servers exchanging through two capture proxies.
 type pair struct {
-	t      *testing.T
 	issuer *fixtures.Issuer
 	gen    *fixtures.Generator
 	a, b   *system
@@ -60,12 +59,14 @@ type pairOption func(p *pair)
 // newPair starts A and B, each behind a proxy; A's directory names B's proxy for otherLa and
 // B's names A's proxy for ownLa. Deliveries use no keep-alive, so that each attempt is one
 // request on one connection and the proxy's counts are exact.
-func newPair(t testing.TB, opts ...pairOption) *pair {
-	tt, _ := t.(*testing.T)
+func newPair(tb testing.TB, opts ...pairOption) *pair {
+	tb.Helper()
 	issuer, err := fixtures.NewIssuer("https://issuer.icscert.test")
-	require.NoError(t, err)
-	p := &pair{t: tt, issuer: issuer, gen: fixtures.NewGenerator(42),
-		a: &system{name: "system-a", la: ownLa}, b: &system{name: "system-b", la: otherLa}, backoff: time.Millisecond}
+	require.NoError(tb, err)
+	p := &pair{
+		issuer: issuer, gen: fixtures.NewGenerator(42),
+		a: &system{name: "system-a", la: ownLa}, b: &system{name: "system-b", la: otherLa}, backoff: time.Millisecond,
+	}
 	for _, o := range opts {
 		o(p)
 	}
@@ -75,15 +76,16 @@ func newPair(t testing.TB, opts ...pairOption) *pair {
 	}
 	dirA := reference.MapDirectory{otherLa: "http://" + p.b.front.Listener.Addr().String()}
 	dirB := reference.MapDirectory{ownLa: "http://" + p.a.front.Listener.Addr().String()}
-	p.start(t, p.a, dirA, contract)
-	p.start(t, p.b, dirB, contract)
+	p.start(tb, p.a, dirA, contract)
+	p.start(tb, p.b, dirB, contract)
 	return p
 }
 
-func (p *pair) start(t testing.TB, s *system, dir reference.MapDirectory, contract *spec.Contract) {
-	s.dbPath = filepath.Join(t.TempDir(), s.name+".db")
+func (p *pair) start(tb testing.TB, s *system, dir reference.MapDirectory, contract *spec.Contract) {
+	tb.Helper()
+	s.dbPath = filepath.Join(tb.TempDir(), s.name+".db")
 	st, err := sqlite.Open(s.dbPath)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	out := s.out
 	if out == nil {
 		out = &http.Transport{DisableKeepAlives: true}
@@ -96,21 +98,21 @@ func (p *pair) start(t testing.TB, s *system, dir reference.MapDirectory, contra
 		Client:  &http.Client{Transport: out, Timeout: 20 * time.Second},
 		Backoff: func(int) time.Duration { return p.backoff },
 	}})
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	s.srv = srv
-	var h http.Handler = srv.Handler()
+	h := srv.Handler()
 	if s.wrap != nil {
 		h = s.wrap(h)
 	}
 	s.direct = httptest.NewServer(h)
 	s.proxy, err = capture.New(s.direct.URL, capture.Options{Name: s.name, Contract: contract})
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	s.front.Config.Handler = s.proxy
 	s.front.Start()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		s.front.Close()
 		s.direct.Close()
-		require.NoError(t, srv.Close())
+		require.NoError(tb, srv.Close())
 	})
 }
 
@@ -120,25 +122,25 @@ type reply struct {
 	body   []byte
 }
 
-func (r reply) decode(t testing.TB, v any) {
-	t.Helper()
-	require.NoError(t, json.Unmarshal(r.body, v), "decode %s", r.body)
+func (r reply) decode(tb testing.TB, v any) {
+	tb.Helper()
+	require.NoError(tb, json.Unmarshal(r.body, v), "decode %s", r.body)
 }
 
 // do sends one request straight to s (not through its proxy) as the management of council
 // la.
-func (p *pair) do(t testing.TB, s *system, la, method, path string, body any, header map[string]string) reply {
-	t.Helper()
+func (p *pair) do(tb testing.TB, s *system, la, method, path string, body any, header map[string]string) reply {
+	tb.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
-		require.NoError(t, err)
+		require.NoError(tb, err)
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, s.direct.URL+path, rd)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	tok, err := p.issuer.Token(fixtures.Claims{Sub: "mgmt-" + la, Role: "LA_MANAGEMENT", Org: "mgmt-" + la, La: la, Sector: "LA"})
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("X-Purpose-Of-Use", "SAFEGUARDING_CONCERN")
 	if body != nil {
@@ -148,80 +150,80 @@ func (p *pair) do(t testing.TB, s *system, la, method, path string, body any, he
 		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	defer func() { _ = resp.Body.Close() }()
 	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	return reply{status: resp.StatusCode, body: b}
 }
 
 // must sends a request that must succeed with want.
-func (p *pair) must(t testing.TB, want int, s *system, la, method, path string, body any) reply {
-	t.Helper()
-	r := p.do(t, s, la, method, path, body, nil)
-	require.Equal(t, want, r.status, "%s %s: %s", method, path, r.body)
+func (p *pair) must(tb testing.TB, want int, s *system, la, method, path string, body any) reply {
+	tb.Helper()
+	r := p.do(tb, s, la, method, path, body, nil)
+	require.Equal(tb, want, r.status, "%s %s: %s", method, path, r.body)
 	return r
 }
 
 // child creates, on A, a child with everything a transfer carries: an involvement, a T5
 // indicator, an indicator tied to the involvement, a RETAIN_TO_25 consent and a shield.
-func (p *pair) child(t testing.TB) spec.ChildRecord {
-	t.Helper()
+func (p *pair) child(tb testing.TB) spec.ChildRecord {
+	tb.Helper()
 	var rec spec.ChildRecord
-	p.must(t, http.StatusCreated, p.a, ownLa, http.MethodPost, "/v1/children", p.gen.Child(fixtures.WithCouncil(ownLa))).decode(t, &rec)
+	p.must(tb, http.StatusCreated, p.a, ownLa, http.MethodPost, "/v1/children", p.gen.Child(fixtures.WithCouncil(ownLa))).decode(tb, &rec)
 	var inv spec.Involvement
-	p.must(t, http.StatusCreated, p.a, ownLa, http.MethodPost, "/v1/children/"+rec.ID+"/involvements", p.gen.Involvement("GP", "2026-01-01")).decode(t, &inv)
-	p.must(t, http.StatusCreated, p.a, ownLa, http.MethodPost, "/v1/children/"+rec.ID+"/indicators", spec.NewIndicator{Type: "CHILD_PROTECTION_PLAN", StartDate: "2026-03-01", Category: "NEG"})
-	p.must(t, http.StatusCreated, p.a, ownLa, http.MethodPost, "/v1/children/"+rec.ID+"/indicators", spec.NewIndicator{Type: "CAF_UNDERTAKEN", StartDate: "2026-03-02", InvolvementID: inv.ID})
-	p.must(t, http.StatusCreated, p.a, ownLa, http.MethodPost, "/v1/children/"+rec.ID+"/consents", spec.NewConsent{Scope: "RETAIN_TO_25", GivenBy: "PARENT_WITH_PR", GivenOn: "2026-02-03", RetainToAge: 21})
-	p.must(t, http.StatusOK, p.a, ownLa, http.MethodPut, "/v1/children/"+rec.ID+"/shield", spec.ShieldRequest{ReasonCode: "DOMESTIC_ABUSE", ReviewDue: "2027-01-01"})
+	p.must(tb, http.StatusCreated, p.a, ownLa, http.MethodPost, "/v1/children/"+rec.ID+"/involvements", p.gen.Involvement("GP", "2026-01-01")).decode(tb, &inv)
+	p.must(tb, http.StatusCreated, p.a, ownLa, http.MethodPost, "/v1/children/"+rec.ID+"/indicators", spec.NewIndicator{Type: "CHILD_PROTECTION_PLAN", StartDate: "2026-03-01", Category: "NEG"})
+	p.must(tb, http.StatusCreated, p.a, ownLa, http.MethodPost, "/v1/children/"+rec.ID+"/indicators", spec.NewIndicator{Type: "CAF_UNDERTAKEN", StartDate: "2026-03-02", InvolvementID: inv.ID})
+	p.must(tb, http.StatusCreated, p.a, ownLa, http.MethodPost, "/v1/children/"+rec.ID+"/consents", spec.NewConsent{Scope: "RETAIN_TO_25", GivenBy: "PARENT_WITH_PR", GivenOn: "2026-02-03", RetainToAge: 21})
+	p.must(tb, http.StatusOK, p.a, ownLa, http.MethodPut, "/v1/children/"+rec.ID+"/shield", spec.ShieldRequest{ReasonCode: "DOMESTIC_ABUSE", ReviewDue: "2027-01-01"})
 	return rec
 }
 
 // propose proposes, as A's management, a transfer of child to otherLa under key.
-func (p *pair) propose(t testing.TB, childID, key string) spec.Transfer {
-	t.Helper()
-	r := p.do(t, p.a, ownLa, http.MethodPost, "/v1/transfers", spec.NewTransfer{
+func (p *pair) propose(tb testing.TB, childID, key string) spec.Transfer {
+	tb.Helper()
+	r := p.do(tb, p.a, ownLa, http.MethodPost, "/v1/transfers", spec.NewTransfer{
 		ChildID: childID, ToLa: spec.LocalAuthorityRef{DfeCode: otherLa}, Reason: "CHANGE_OF_ADDRESS",
 		CaseSummaryRefs: []spec.CaseSummaryRef{{Type: "CHILD_IN_NEED_PLAN", Title: "Plan review", Date: "2026-04-01", Sha256: fmt.Sprintf("%064x", 171)}},
 	}, map[string]string{"Idempotency-Key": key})
-	require.Equal(t, http.StatusCreated, r.status, "propose: %s", r.body)
+	require.Equal(tb, http.StatusCreated, r.status, "propose: %s", r.body)
 	var tr spec.Transfer
-	r.decode(t, &tr)
+	r.decode(tb, &tr)
 	return tr
 }
 
 // transfer reads transfer id on s as the management of s's council; ok is false on 404.
-func (p *pair) transfer(t testing.TB, s *system, id string) (spec.Transfer, bool) {
-	t.Helper()
-	r := p.do(t, s, s.la, http.MethodGet, "/v1/transfers/"+id, nil, nil)
+func (p *pair) transfer(tb testing.TB, s *system, id string) (spec.Transfer, bool) {
+	tb.Helper()
+	r := p.do(tb, s, s.la, http.MethodGet, "/v1/transfers/"+id, nil, nil)
 	if r.status == http.StatusNotFound {
 		return spec.Transfer{}, false
 	}
-	require.Equal(t, http.StatusOK, r.status, "read transfer: %s", r.body)
+	require.Equal(tb, http.StatusOK, r.status, "read transfer: %s", r.body)
 	var tr spec.Transfer
-	r.decode(t, &tr)
+	r.decode(tb, &tr)
 	return tr, true
 }
 
 // responsible returns the council s names responsible for the child, "" when s has no record
 // of it. A shielded record shows its responsible council only to that council's management,
 // so it is read as each council's management in turn.
-func (p *pair) responsible(t testing.TB, s *system, childID string) string {
-	t.Helper()
+func (p *pair) responsible(tb testing.TB, s *system, childID string) string {
+	tb.Helper()
 	for _, la := range []string{s.la, other(s.la)} {
-		r := p.do(t, s, la, http.MethodGet, "/v1/children/"+childID, nil, nil)
+		r := p.do(tb, s, la, http.MethodGet, "/v1/children/"+childID, nil, nil)
 		if r.status == http.StatusNotFound {
 			return ""
 		}
-		require.Equal(t, http.StatusOK, r.status, "read child: %s", r.body)
+		require.Equal(tb, http.StatusOK, r.status, "read child: %s", r.body)
 		var rec spec.ChildRecord
-		r.decode(t, &rec)
+		r.decode(tb, &rec)
 		if rec.ResponsibleLa != nil {
 			return rec.ResponsibleLa.DfeCode
 		}
 	}
-	require.Fail(t, "neither council's management sees the responsible council")
+	require.Fail(tb, "neither council's management sees the responsible council")
 	return ""
 }
 
@@ -236,73 +238,73 @@ func other(la string) string {
 // the sending one until its transfer is COMPLETED; no two councils are responsible at once
 // (no system claims its own council while the other claims its own); and once both sides
 // are COMPLETED both name the receiving council.
-func (p *pair) observe(t testing.TB, childID, transferID string) {
-	t.Helper()
-	atA, atB := p.responsible(t, p.a, childID), p.responsible(t, p.b, childID)
-	require.NotEmpty(t, atA, "the sender always holds a record naming one council")
-	trA, _ := p.transfer(t, p.a, transferID)
-	trB, haveB := p.transfer(t, p.b, transferID)
+func (p *pair) observe(tb testing.TB, childID, transferID string) {
+	tb.Helper()
+	atA, atB := p.responsible(tb, p.a, childID), p.responsible(tb, p.b, childID)
+	require.NotEmpty(tb, atA, "the sender always holds a record naming one council")
+	trA, _ := p.transfer(tb, p.a, transferID)
+	trB, haveB := p.transfer(tb, p.b, transferID)
 	if trA.State != "COMPLETED" {
-		require.Equal(t, ownLa, atA, "XFER-002: the sender stays responsible until COMPLETED")
+		require.Equal(tb, ownLa, atA, "XFER-002: the sender stays responsible until COMPLETED")
 	}
-	require.False(t, atA == ownLa && atB == otherLa, "responsibility is never with two councils")
+	require.False(tb, atA == ownLa && atB == otherLa, "responsibility is never with two councils")
 	if trA.State == "COMPLETED" && haveB && trB.State == "COMPLETED" {
-		require.Equal(t, otherLa, atA)
-		require.Equal(t, otherLa, atB)
+		require.Equal(tb, otherLa, atA)
+		require.Equal(tb, otherLa, atB)
 	}
 }
 
 // settleUntil drains both systems' deliveries until cond holds.
-func (p *pair) settleUntil(t testing.TB, what string, cond func() bool) {
-	t.Helper()
+func (p *pair) settleUntil(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
 	end := time.Now().Add(deadline)
 	for !cond() {
-		require.True(t, time.Now().Before(end), "waiting for %s", what)
+		require.True(tb, time.Now().Before(end), "waiting for %s", what)
 		ctx, cancel := context.WithTimeout(context.Background(), deadline)
-		require.NoError(t, p.a.srv.Settle(ctx))
-		require.NoError(t, p.b.srv.Settle(ctx))
+		require.NoError(tb, p.a.srv.Settle(ctx))
+		require.NoError(tb, p.b.srv.Settle(ctx))
 		cancel()
 		time.Sleep(2 * time.Millisecond) // past the 1 ms backoff
 	}
 }
 
 // delivered waits until B holds the inbound transfer.
-func (p *pair) delivered(t testing.TB, id string) {
-	t.Helper()
-	p.settleUntil(t, "the package to arrive at B", func() bool { _, ok := p.transfer(t, p.b, id); return ok })
+func (p *pair) delivered(tb testing.TB, id string) {
+	tb.Helper()
+	p.settleUntil(tb, "the package to arrive at B", func() bool { _, ok := p.transfer(tb, p.b, id); return ok })
 }
 
 // complete accepts the transfer on B and waits until both sides are COMPLETED.
-func (p *pair) complete(t testing.TB, id string) {
-	t.Helper()
-	p.must(t, http.StatusOK, p.b, otherLa, http.MethodPost, "/v1/transfers/"+id+"/acceptance", spec.TransferAcceptance{Decision: "ACCEPTED"})
-	p.settleUntil(t, "both sides to complete", func() bool {
-		a, _ := p.transfer(t, p.a, id)
-		b, _ := p.transfer(t, p.b, id)
+func (p *pair) complete(tb testing.TB, id string) {
+	tb.Helper()
+	p.must(tb, http.StatusOK, p.b, otherLa, http.MethodPost, "/v1/transfers/"+id+"/acceptance", spec.TransferAcceptance{Decision: "ACCEPTED"})
+	p.settleUntil(tb, "both sides to complete", func() bool {
+		a, _ := p.transfer(tb, p.a, id)
+		b, _ := p.transfer(tb, p.b, id)
 		return a.State == "COMPLETED" && b.State == "COMPLETED"
 	})
 }
 
 // count counts rows of a table of s's database, read through its own connection.
-func count(t testing.TB, s *system, table string) int {
-	t.Helper()
+func count(tb testing.TB, s *system, table string) int {
+	tb.Helper()
 	db, err := sql.Open("sqlite", s.dbPath+"?mode=ro")
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	defer func() { _ = db.Close() }()
 	var n int
-	require.NoError(t, db.QueryRow("SELECT count(*) FROM "+table).Scan(&n))
+	require.NoError(tb, db.QueryRow("SELECT count(*) FROM "+table).Scan(&n))
 	return n
 }
 
 // snapshot reads, as the management of council la, what s holds of a child: the record, its
 // involvements, indicators (from the record), shielding (from the record) and the consents
 // with the given ids. Case-summary references have no read: that section is not observed.
-func (p *pair) snapshot(t testing.TB, s *system, la, childID string, consentIDs []string) fidelity.Snapshot {
-	t.Helper()
+func (p *pair) snapshot(tb testing.TB, s *system, la, childID string, consentIDs []string) fidelity.Snapshot {
+	tb.Helper()
 	var snap fidelity.Snapshot
-	r := p.must(t, http.StatusOK, s, la, http.MethodGet, "/v1/children/"+childID, nil)
+	r := p.must(tb, http.StatusOK, s, la, http.MethodGet, "/v1/children/"+childID, nil)
 	v, err := fidelity.Decode(r.body)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	snap.Record = v.(map[string]any)
 	snap.Indicators, _ = snap.Record["indicators"].([]any)
 	if snap.Indicators == nil {
@@ -312,27 +314,27 @@ func (p *pair) snapshot(t testing.TB, s *system, la, childID string, consentIDs 
 	if snap.Shielding == nil {
 		snap.Shielding = map[string]any{}
 	}
-	r = p.must(t, http.StatusOK, s, la, http.MethodGet, "/v1/children/"+childID+"/involvements", nil)
+	r = p.must(tb, http.StatusOK, s, la, http.MethodGet, "/v1/children/"+childID+"/involvements", nil)
 	v, err = fidelity.Decode(r.body)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	snap.Involvements, _ = v.(map[string]any)["involvements"].([]any)
 	snap.Consents = []any{}
 	for _, id := range consentIDs {
-		r := p.do(t, s, la, http.MethodGet, "/v1/consents/"+id, nil, nil)
+		r := p.do(tb, s, la, http.MethodGet, "/v1/consents/"+id, nil, nil)
 		if r.status == http.StatusNotFound {
 			continue
 		}
-		require.Equal(t, http.StatusOK, r.status, "consent: %s", r.body)
+		require.Equal(tb, http.StatusOK, r.status, "consent: %s", r.body)
 		v, err := fidelity.Decode(r.body)
-		require.NoError(t, err)
+		require.NoError(tb, err)
 		snap.Consents = append(snap.Consents, v)
 	}
 	return snap
 }
 
 // consentIDs returns the ids of the consents in a package.
-func consentIDs(t testing.TB, pkg fidelity.Snapshot) []string {
-	t.Helper()
+func consentIDs(tb testing.TB, pkg fidelity.Snapshot) []string {
+	tb.Helper()
 	var ids []string
 	for _, c := range pkg.Consents {
 		ids = append(ids, c.(map[string]any)["id"].(string))

@@ -47,30 +47,30 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // through starts upstream behind a proxy with opts and returns the proxy and its URL.
-func through(t *testing.T, upstream http.Handler, opts capture.Options) (*capture.Proxy, string) {
-	t.Helper()
+func through(tb testing.TB, upstream http.Handler, opts capture.Options) (*capture.Proxy, string) {
+	tb.Helper()
 	up := httptest.NewServer(upstream)
-	t.Cleanup(up.Close)
+	tb.Cleanup(up.Close)
 	if opts.Name == "" {
 		opts.Name = "system-b"
 	}
 	proxy, err := capture.New(up.URL, opts)
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	front := httptest.NewServer(proxy)
-	t.Cleanup(front.Close)
+	tb.Cleanup(front.Close)
 	return proxy, front.URL
 }
 
 // post sends body to url+path as system-a's SYSTEM token, with an Idempotency-Key if key is
 // set; status 0 when no answer came.
-func post(t *testing.T, url, path, key, body string) int {
-	t.Helper()
-	issuer, err := fixtures.NewIssuer("https://issuer.icscert.test")
-	require.NoError(t, err)
+func post(tb testing.TB, url, path, key, body string) int {
+	tb.Helper()
+	issuer, err := sharedIssuer()
+	require.NoError(tb, err)
 	tok, err := issuer.Token(fixtures.Claims{Sub: "system-a", Role: "SYSTEM", Org: "system-a", La: ownLa, Sector: "LA"})
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	req, err := http.NewRequest(http.MethodPost, url+path, strings.NewReader(body))
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Correlation-ID", "corr-1")
@@ -84,6 +84,11 @@ func post(t *testing.T, url, path, key, body string) int {
 	_ = resp.Body.Close()
 	return resp.StatusCode
 }
+
+// sharedIssuer is one token issuer for the tests at the wire.
+var sharedIssuer = sync.OnceValues(func() (*fixtures.Issuer, error) {
+	return fixtures.NewIssuer("https://issuer.icscert.test")
+})
 
 // validTransfer is a Transfer body as a receiver answers a delivery.
 const validTransfer = `{"id":"t00000001","childId":"c00000001","fromLa":{"dfeCode":"202"},"toLa":{"dfeCode":"213"},"reason":"CHANGE_OF_ADDRESS","state":"PROPOSED","direction":"INBOUND","proposedAt":"2026-06-15T10:00:00.000Z"}`
@@ -101,14 +106,30 @@ func TestFindingsNameTheSideAtFault(t *testing.T) {
 		want     map[fidelity.Side]string // side → requirement of its findings
 		wantNone fidelity.Side
 	}{
-		{"bad request", "a package that breaks its schema is the sender's: XFER-004", personalPackage,
-			stubAnswer{http.StatusCreated, validTransfer}, map[fidelity.Side]string{fidelity.Sender: "XFER-004"}, fidelity.Receiver},
-		{"bad response", "an answer to a delivery that breaks the Transfer schema is the receiver's: XFER-003", validPackage(t),
-			stubAnswer{http.StatusCreated, `{"id":"t00000001","state":"ACCEPTED-ISH"}`}, map[fidelity.Side]string{fidelity.Receiver: "XFER-003"}, fidelity.Sender},
-		{"bad error", "an error answer that is not a problem is the receiver's: ERR-001", validPackage(t),
-			stubAnswer{http.StatusInternalServerError, `oops`}, map[fidelity.Side]string{fidelity.Receiver: "ERR-001"}, fidelity.Sender},
-		{"conforming", "a conforming exchange has no finding", validPackage(t),
-			stubAnswer{http.StatusCreated, validTransfer}, map[fidelity.Side]string{}, ""},
+		{
+			"bad request", "a package that breaks its schema is the sender's: XFER-004", personalPackage,
+			stubAnswer{http.StatusCreated, validTransfer},
+			map[fidelity.Side]string{fidelity.Sender: "XFER-004"},
+			fidelity.Receiver,
+		},
+		{
+			"bad response", "an answer to a delivery that breaks the Transfer schema is the receiver's: XFER-003", validPackage(),
+			stubAnswer{http.StatusCreated, `{"id":"t00000001","state":"ACCEPTED-ISH"}`},
+			map[fidelity.Side]string{fidelity.Receiver: "XFER-003"},
+			fidelity.Sender,
+		},
+		{
+			"bad error", "an error answer that is not a problem is the receiver's: ERR-001", validPackage(),
+			stubAnswer{http.StatusInternalServerError, `oops`},
+			map[fidelity.Side]string{fidelity.Receiver: "ERR-001"},
+			fidelity.Sender,
+		},
+		{
+			"conforming", "a conforming exchange has no finding", validPackage(),
+			stubAnswer{http.StatusCreated, validTransfer},
+			map[fidelity.Side]string{},
+			"",
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -138,8 +159,7 @@ func TestFindingsNameTheSideAtFault(t *testing.T) {
 }
 
 // validPackage is a conforming TransferPackage from the contract's own shapes.
-func validPackage(t *testing.T) string {
-	t.Helper()
+func validPackage() string {
 	return `{"transferId":"t00000001","childId":"c00000001","fromLa":{"dfeCode":"202"},"toLa":{"dfeCode":"213"},"reason":"CHANGE_OF_ADDRESS","proposedAt":"2026-06-15T10:00:00.000Z",` +
 		`"record":{"id":"c00000001","version":1,"status":"ACTIVE","name":{"family":"Example"},"gender":"FEMALE"},` +
 		`"involvements":[],"indicators":[],"shielding":{"shielded":false},"consents":[],"caseSummaryRefs":[]}`
@@ -174,8 +194,8 @@ func TestEvidenceIsRedactedAndBounded(t *testing.T) {
 func TestIdempotencyAcrossAttempts(t *testing.T) {
 	t.Run("receiver refuses a repeat it once accepted", func(t *testing.T) {
 		proxy, url := through(t, &stub{answers: []stubAnswer{{http.StatusCreated, validTransfer}, {http.StatusConflict, `{"type":"https://icscert.example/problems/invalid-state","title":"Conflict","status":409,"code":"INVALID_STATE","correlationId":"corr-1"}`}}}, capture.Options{})
-		post(t, url, packagePath, "t00000001", validPackage(t))
-		post(t, url, packagePath, "t00000001", validPackage(t))
+		post(t, url, packagePath, "t00000001", validPackage())
+		post(t, url, packagePath, "t00000001", validPackage())
 		attempts, forwarded := proxy.Attempts("t00000001")
 		assert.Equal(t, 2, attempts)
 		assert.Equal(t, 2, forwarded)
@@ -192,8 +212,8 @@ func TestIdempotencyAcrossAttempts(t *testing.T) {
 	})
 	t.Run("sender reuses a key for another body", func(t *testing.T) {
 		proxy, url := through(t, &stub{answers: []stubAnswer{{http.StatusCreated, validTransfer}}}, capture.Options{})
-		post(t, url, packagePath, "t00000001", validPackage(t))
-		post(t, url, packagePath, "t00000001", strings.Replace(validPackage(t), "CHANGE_OF_ADDRESS", "DATA_CORRECTION", 1))
+		post(t, url, packagePath, "t00000001", validPackage())
+		post(t, url, packagePath, "t00000001", strings.Replace(validPackage(), "CHANGE_OF_ADDRESS", "DATA_CORRECTION", 1))
 		findings, _ := proxy.Findings()
 		require.Len(t, findings, 1, "%v", findings)
 		assert.Equal(t, fidelity.Sender, findings[0].Side)
@@ -219,8 +239,8 @@ func TestFaultsAtTheWire(t *testing.T) {
 			up := &stub{answers: []stubAnswer{{http.StatusCreated, validTransfer}}}
 			proxy, url := through(t, up, capture.Options{})
 			require.NoError(t, proxy.Inject(tc.fault))
-			assert.Equal(t, tc.status, post(t, url, packagePath, "t00000001", validPackage(t)))
-			assert.Equal(t, http.StatusCreated, post(t, url, packagePath, "t00000001", validPackage(t)), "a fault armed once applies once")
+			assert.Equal(t, tc.status, post(t, url, packagePath, "t00000001", validPackage()))
+			assert.Equal(t, http.StatusCreated, post(t, url, packagePath, "t00000001", validPackage()), "a fault armed once applies once")
 			_, forwarded := proxy.Attempts("t00000001")
 			assert.Equal(t, tc.forwarded+1, forwarded)
 			assert.Equal(t, tc.forwarded+1, up.got, "the upstream saw what the proxy says it forwarded")
@@ -228,16 +248,16 @@ func TestFaultsAtTheWire(t *testing.T) {
 	}
 	t.Run("refused faults", func(t *testing.T) {
 		proxy, _ := through(t, &stub{answers: []stubAnswer{{200, "{}"}}}, capture.Options{})
-		assert.Error(t, proxy.Inject(capture.Fault{Kind: "explode", Times: 1}))
-		assert.Error(t, proxy.Inject(capture.Fault{Kind: capture.DropRequest}))
-		assert.Error(t, proxy.Inject(capture.Fault{Kind: capture.DropRequest, Times: 1, Path: "["}))
-		assert.Error(t, proxy.Inject(capture.Fault{Kind: capture.Delay, Times: 1}))
+		require.Error(t, proxy.Inject(capture.Fault{Kind: "explode", Times: 1}))
+		require.Error(t, proxy.Inject(capture.Fault{Kind: capture.DropRequest}))
+		require.Error(t, proxy.Inject(capture.Fault{Kind: capture.DropRequest, Times: 1, Path: "["}))
+		require.Error(t, proxy.Inject(capture.Fault{Kind: capture.Delay, Times: 1}))
 		assert.Zero(t, proxy.Armed())
 	})
 	t.Run("reorder without a later delivery goes in order", func(t *testing.T) {
 		proxy, url := through(t, &stub{answers: []stubAnswer{{http.StatusCreated, validTransfer}}}, capture.Options{})
 		require.NoError(t, proxy.Inject(capture.Fault{Kind: capture.Reorder, Times: 1, Delay: 50 * 1e6}))
-		assert.Equal(t, http.StatusCreated, post(t, url, packagePath, "t00000001", validPackage(t)))
+		assert.Equal(t, http.StatusCreated, post(t, url, packagePath, "t00000001", validPackage()))
 		ex, _ := proxy.Exchanges()
 		require.Len(t, ex, 1)
 		assert.Contains(t, ex[0].Error, "forwarded in order")
@@ -247,12 +267,28 @@ func TestFaultsAtTheWire(t *testing.T) {
 func TestConcurrentUse(t *testing.T) {
 	proxy, url := through(t, &stub{answers: []stubAnswer{{http.StatusCreated, validTransfer}}}, capture.Options{MaxRecords: 10})
 	require.NoError(t, proxy.Inject(capture.Fault{Kind: capture.Duplicate, Times: 5}))
+	issuer, err := sharedIssuer()
+	require.NoError(t, err)
+	tok, err := issuer.Token(fixtures.Claims{Sub: "system-a", Role: "SYSTEM", Org: "system-a", La: ownLa, Sector: "LA"})
+	require.NoError(t, err)
+	send := func(key string) {
+		req, err := http.NewRequest(http.MethodPost, url+packagePath, strings.NewReader(validPackage()))
+		if err != nil {
+			return
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", key)
+		if resp, err := (&http.Client{Transport: noKeepAlive()}).Do(req); err == nil {
+			_ = resp.Body.Close()
+		}
+	}
 	var wg sync.WaitGroup
 	for i := range 20 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			post(t, url, packagePath, fmt.Sprintf("k-%d", i%4), validPackage(t))
+			send(fmt.Sprintf("k-%d", i%4))
 			_, _ = proxy.Exchanges()
 			_, _ = proxy.Findings()
 		}()

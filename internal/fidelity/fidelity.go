@@ -261,7 +261,7 @@ func (c *comparer) object(path []string, l, r map[string]any) {
 	for k := range keys {
 		lv, lok := l[k]
 		rv, rok := r[k]
-		var lx, rx any = lv, rv
+		lx, rx := any(lv), any(rv)
 		if !lok {
 			lx = missing{}
 		}

@@ -149,23 +149,32 @@ func TestBlame(t *testing.T) {
 			obj(s["record"])["responsibleLa"] = map[string]any{"dfeCode": "213"}
 			obj(s["record"])["version"] = json.Number("4")
 		}, want: map[Side][]string{}},
-		{name: "receiver-drops-consents", reason: "the package had the consents, the receiver's record does not: the receiver imported wrongly",
+		{
+			name: "receiver-drops-consents", reason: "the package had the consents, the receiver's record does not: the receiver imported wrongly",
 			receiver: func(s map[string]any) { s["consents"] = []any{} },
-			want:     map[Side][]string{Receiver: {"/consents/0", "/consents/1"}}},
-		{name: "sender-drops-shield", reason: "the package lacks the shield the sender holds: the sender is at fault, and the receiver kept what it got",
-			pkg: func(s map[string]any) { s["shielding"] = map[string]any{"shielded": false}; delete(obj(s["record"]), "shielding") },
+			want:     map[Side][]string{Receiver: {"/consents/0", "/consents/1"}},
+		},
+		{
+			name: "sender-drops-shield", reason: "the package lacks the shield the sender holds: the sender is at fault, and the receiver kept what it got",
+			pkg: func(s map[string]any) {
+				s["shielding"] = map[string]any{"shielded": false}
+				delete(obj(s["record"]), "shielding")
+			},
 			receiver: func(s map[string]any) {
 				s["shielding"] = map[string]any{"shielded": false}
 				delete(obj(s["record"]), "shielding")
 			},
-			want: map[Side][]string{Sender: {"/record/shielding", "/shielding/reasonCode", "/shielding/reviewDue", "/shielding/shielded", "/shielding/since"}}},
-		{name: "both", reason: "a sender's loss and a receiver's loss in one transfer are each charged to their side",
+			want: map[Side][]string{Sender: {"/record/shielding", "/shielding/reasonCode", "/shielding/reviewDue", "/shielding/shielded", "/shielding/since"}},
+		},
+		{
+			name: "both", reason: "a sender's loss and a receiver's loss in one transfer are each charged to their side",
 			pkg: func(s map[string]any) { s["caseSummaryRefs"] = arr(s["caseSummaryRefs"])[:1] },
 			receiver: func(s map[string]any) {
 				s["caseSummaryRefs"] = arr(s["caseSummaryRefs"])[:1]
 				obj(arr(s["involvements"])[1])["sensitive"] = false
 			},
-			want: map[Side][]string{Sender: {"/caseSummaryRefs/1"}, Receiver: {"/involvements/1/sensitive"}}},
+			want: map[Side][]string{Sender: {"/caseSummaryRefs/1"}, Receiver: {"/involvements/1/sensitive"}},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
