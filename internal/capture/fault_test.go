@@ -73,11 +73,11 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 			require.NoError(t, target.proxy.Inject(tc.fault))
 			rec := p.child(t)
 			tr := p.propose(t, rec.ID, "xfer-"+tc.name)
-			p.observe(t, rec.ID, tr.ID)
+			p.watch = func(tb testing.TB) { p.observe(tb, rec.ID, tr.ID) }
 			p.delivered(t, tr.ID)
-			p.observe(t, rec.ID, tr.ID)
 			p.complete(t, tr.ID)
 			p.observe(t, rec.ID, tr.ID)
+			assert.GreaterOrEqual(t, p.observations, 2, "responsibility was observed at every step")
 
 			assert.Zero(t, target.proxy.Armed(), "the fault was used")
 			key := keyOf(t, target.proxy, tc.fault.Path)
@@ -86,7 +86,7 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 			assert.Equal(t, tc.forwarded, forwarded, "%s: deliveries that reached the receiver", tc.reason)
 			assertOnce(t, p, tr.ID)
 			assertClean(t, p)
-			t.Logf("%s: %d attempts seen, %d forwarded, 1 transfer", tc.name, attempts, forwarded)
+			t.Logf("%s: %d attempts seen, %d forwarded, 1 transfer, %d observations", tc.name, attempts, forwarded, p.observations)
 		})
 	}
 }

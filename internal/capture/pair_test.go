@@ -52,6 +52,10 @@ type pair struct {
 	a, b   *system
 	// backoff is the wait between delivery attempts; 1 ms unless an option says otherwise.
 	backoff time.Duration
+	// watch, when set, runs before every settling step: an observation.
+	watch func(tb testing.TB)
+	// observations counts the watch's runs.
+	observations int
 }
 
 type pairOption func(p *pair)
@@ -208,19 +212,22 @@ func (p *pair) transfer(tb testing.TB, s *system, id string) (spec.Transfer, boo
 
 // responsible returns the council s names responsible for the child, "" when s has no record
 // of it. A shielded record shows its responsible council only to that council's management,
-// so it is read as each council's management in turn.
+// so it is read as each council's management in turn; the deliveries run meanwhile, so a
+// pair of reads that straddles a hand-over is read again.
 func (p *pair) responsible(tb testing.TB, s *system, childID string) string {
 	tb.Helper()
-	for _, la := range []string{s.la, other(s.la)} {
-		r := p.do(tb, s, la, http.MethodGet, "/v1/children/"+childID, nil, nil)
-		if r.status == http.StatusNotFound {
-			return ""
-		}
-		require.Equal(tb, http.StatusOK, r.status, "read child: %s", r.body)
-		var rec spec.ChildRecord
-		r.decode(tb, &rec)
-		if rec.ResponsibleLa != nil {
-			return rec.ResponsibleLa.DfeCode
+	for range 5 {
+		for _, la := range []string{s.la, other(s.la)} {
+			r := p.do(tb, s, la, http.MethodGet, "/v1/children/"+childID, nil, nil)
+			if r.status == http.StatusNotFound {
+				return ""
+			}
+			require.Equal(tb, http.StatusOK, r.status, "read child: %s", r.body)
+			var rec spec.ChildRecord
+			r.decode(tb, &rec)
+			if rec.ResponsibleLa != nil {
+				return rec.ResponsibleLa.DfeCode
+			}
 		}
 	}
 	require.Fail(tb, "neither council's management sees the responsible council")
@@ -234,23 +241,27 @@ func other(la string) string {
 	return ownLa
 }
 
-// observe checks responsibility at one moment: A, the sender, names exactly one council,
-// the sending one until its transfer is COMPLETED; no two councils are responsible at once
-// (no system claims its own council while the other claims its own); and once both sides
-// are COMPLETED both name the receiving council.
+// observe checks responsibility at one moment while the deliveries run. Responsibility moves
+// one way: A hands over on the outcome, then B on A's acknowledgement; the reads are ordered
+// so that this movement cannot make a sound pair look unsound. It checks that A, the sender,
+// names the sending council until its transfer is COMPLETED (XFER-002); that no two councils
+// are responsible at once (A claiming its council while B claims its own); and that once
+// both sides are COMPLETED both name the receiving council.
 func (p *pair) observe(tb testing.TB, childID, transferID string) {
 	tb.Helper()
-	atA, atB := p.responsible(tb, p.a, childID), p.responsible(tb, p.b, childID)
+	trA0, _ := p.transfer(tb, p.a, transferID)
+	trB0, haveB0 := p.transfer(tb, p.b, transferID)
+	atB := p.responsible(tb, p.b, childID)
+	atA := p.responsible(tb, p.a, childID)
+	trA1, _ := p.transfer(tb, p.a, transferID)
 	require.NotEmpty(tb, atA, "the sender always holds a record naming one council")
-	trA, _ := p.transfer(tb, p.a, transferID)
-	trB, haveB := p.transfer(tb, p.b, transferID)
-	if trA.State != "COMPLETED" {
+	if trA1.State != "COMPLETED" {
 		require.Equal(tb, ownLa, atA, "XFER-002: the sender stays responsible until COMPLETED")
 	}
 	require.False(tb, atA == ownLa && atB == otherLa, "responsibility is never with two councils")
-	if trA.State == "COMPLETED" && haveB && trB.State == "COMPLETED" {
-		require.Equal(tb, otherLa, atA)
-		require.Equal(tb, otherLa, atB)
+	if trA0.State == "COMPLETED" && haveB0 && trB0.State == "COMPLETED" {
+		require.Equal(tb, otherLa, atA, "completed: the receiving council is responsible")
+		require.Equal(tb, otherLa, atB, "completed: the receiving council is responsible")
 	}
 }
 
@@ -258,7 +269,14 @@ func (p *pair) observe(tb testing.TB, childID, transferID string) {
 func (p *pair) settleUntil(tb testing.TB, what string, cond func() bool) {
 	tb.Helper()
 	end := time.Now().Add(deadline)
-	for !cond() {
+	for {
+		if p.watch != nil {
+			p.watch(tb)
+			p.observations++
+		}
+		if cond() {
+			return
+		}
 		require.True(tb, time.Now().Before(end), "waiting for %s", what)
 		ctx, cancel := context.WithTimeout(context.Background(), deadline)
 		require.NoError(tb, p.a.srv.Settle(ctx))
