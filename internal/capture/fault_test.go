@@ -41,6 +41,16 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 			2, 1,
 		},
 		{
+			"drop-request/outcome", "the outcome never reaches A; B retries", "a",
+			capture.Fault{Kind: capture.DropRequest, Method: http.MethodPost, Path: outcomePath, Times: 1},
+			2, 1,
+		},
+		{
+			"delay/outcome", "the outcome arrives late; A stays responsible meanwhile", "a",
+			capture.Fault{Kind: capture.Delay, Method: http.MethodPost, Path: outcomePath, Times: 1, Delay: 300 * time.Millisecond},
+			1, 1,
+		},
+		{
 			"drop-response/package", "B stores the package but A hears nothing; A retries and B answers the same transfer", "b",
 			capture.Fault{Kind: capture.DropResponse, Method: http.MethodPost, Path: packagePath, Times: 1},
 			2, 2,
