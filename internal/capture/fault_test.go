@@ -83,7 +83,10 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 			require.NoError(t, target.proxy.Inject(tc.fault))
 			rec := p.child(t)
 			tr := p.propose(t, rec.ID, "xfer-"+tc.name)
-			p.watch = func(tb testing.TB) { p.observe(tb, rec.ID, tr.ID) }
+			p.watch = func(tb testing.TB) {
+				tb.Helper()
+				p.observe(tb, rec.ID, tr.ID)
+			}
 			p.delivered(t, tr.ID)
 			p.complete(t, tr.ID)
 			p.observe(t, rec.ID, tr.ID)
