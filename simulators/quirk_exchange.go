@@ -64,8 +64,7 @@ func outgoingBody(r *http.Request) ([]byte, *http.Request, bool, error) {
 // rewriteOutgoing is a transport wrapper that applies fn to the JSON body of the requests
 // match selects, and hands the changed request to send (the original when fn changed
 // nothing). send gets the body before and after.
-func rewriteOutgoing(next http.RoundTripper, match func(*http.Request) bool, fn func(v any) bool,
-	send func(next http.RoundTripper, r *http.Request, before, after []byte) (*http.Response, error)) http.RoundTripper {
+func rewriteOutgoing(next http.RoundTripper, match func(*http.Request) bool, fn func(v any) bool, send sender) http.RoundTripper {
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		if !match(r) {
 			return next.RoundTrip(r)
@@ -84,6 +83,10 @@ func rewriteOutgoing(next http.RoundTripper, match func(*http.Request) bool, fn 
 		return send(next, r2, before, encodeJSON(v))
 	})
 }
+
+// sender sends a rewritten delivery: r carries the body as it came (before); after is what
+// the quirk made of it.
+type sender func(next http.RoundTripper, r *http.Request, before, after []byte) (*http.Response, error)
 
 // sendAsIs sends the rewritten body as it is.
 func sendAsIs(next http.RoundTripper, r *http.Request, _, after []byte) (*http.Response, error) {
