@@ -100,6 +100,14 @@ func (w *wire) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// loseFirstAnswer has the wire lose the answer to the first delivery to a path ending in
+// suffix.
+func (w *wire) loseFirstAnswer(suffix string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.loseFirst = suffix
+}
+
 // deliveries returns what was sent to paths ending in suffix.
 func (w *wire) deliveries(suffix string) []sent {
 	w.mu.Lock()

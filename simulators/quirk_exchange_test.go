@@ -173,7 +173,7 @@ func TestRetriedDeliveryMakesOneTransfer(t *testing.T) {
 		t.Run(rw.receiver, func(t *testing.T) {
 			receiver := profileOf(t, rw.receiver)
 			pr := newPair(t, conformant(t), receiver)
-			pr.wireA.loseFirst = inboundTransfersPath
+			pr.wireA.loseFirstAnswer(inboundTransfersPath)
 			childID, _ := pr.a.createChild(pr.a.gen.Child())
 			id := pr.propose(t, childID, nil)
 			pr.settle(t)
