@@ -28,10 +28,12 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // inboundTransfersPath is the path of the system-to-system delivery of a transfer package.
 const inboundTransfersPath = "/v1/inbound/transfers"
 
-// isPackageDelivery reports whether an outgoing request delivers a transfer package: a POST
-// to the receiver's inbound route (under whatever base path the directory names).
+// isPackageDelivery reports whether an outgoing request delivers a transfer package: an
+// unsigned POST (not a webhook) to the receiver's inbound route, under whatever base path the
+// directory names.
 func isPackageDelivery(r *http.Request) bool {
-	return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, inboundTransfersPath)
+	return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, inboundTransfersPath) &&
+		r.Header.Get(spec.HeaderWebhookSignature) == ""
 }
 
 // isWebhook reports whether an outgoing request is a webhook delivery: the reference signs
