@@ -106,6 +106,7 @@ func TestExchangeQuirksTouchOnlyTheirDeliveries(t *testing.T) {
 				require.NoError(t, err)
 				resp, err := q.Transport(cfg)(next).RoundTrip(orig)
 				require.NoError(t, err)
+				defer func() { _ = resp.Body.Close() }()
 				assert.Equal(t, http.StatusNoContent, resp.StatusCode, "the network's answer is the delivery's answer")
 				require.NotEmpty(t, next.seen)
 				changed := slices.ContainsFunc(next.seen, func(s seenRequest) bool {
