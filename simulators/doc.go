@@ -8,9 +8,21 @@
 // Quirks) whatever order they are named in, so a profile behaves the same however it lists
 // them.
 //
+// Quirks of the exchange between systems (issue 7) sit where a real product would go wrong: a
+// sender's defects (a transfer package without the shielding or the case-summary references,
+// webhooks without seq, duplicated, unsigned or wrongly signed) wrap the transport of the
+// product's outgoing deliveries, a receiver's (a retried delivery filed as a second transfer,
+// a package taken in without its shielding or consents) are middleware on its inbound
+// delivery route. Each quirk names the Side it shows on, so that a pairwise run can charge a
+// failure to the sender or the receiver (Profile.BreaksAsSender, Profile.BreaksAsReceiver,
+// Profile.BreaksOn). Profile.Bind binds a profile to one system, its Handler and its Client
+// sharing state; Start does that for a reference server.
+//
 // A Profile is one version of one fictional supplier's product and names the quirks it has.
 // Start runs a profile in-process on a loopback listener; `icscert simulate` runs one in a
 // process of its own, which is what the container image (package simulators/container) does.
+// The versions with exchange defects are listed by ExchangeProfiles, apart from Profiles until
+// the suite's transfer and notification scenarios are calibrated on them.
 //
 // Every supplier and product name here is invented.
 package simulators

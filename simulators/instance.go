@@ -70,19 +70,22 @@ func Start(ctx context.Context, p Profile, opts StartOptions) (*Instance, error)
 	if err != nil {
 		return nil, fmt.Errorf("start simulator: %w", err)
 	}
+	bound, err := p.Bind(Config{Clock: opts.Clock, Latency: opts.Latency, ShedLimit: opts.ShedLimit})
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("start simulator: %w", err)
+	}
+	exchange := opts.Exchange
+	exchange.Client = bound.Client(exchange.Client)
 	ref, err := reference.New(reference.Options{
 		Store: st, Keys: opts.Keys, Audience: opts.Audience, Clock: opts.Clock, Logger: opts.Logger,
-		Exchange: opts.Exchange, TestClock: opts.TestClock,
+		Exchange: exchange, TestClock: opts.TestClock,
 	})
 	if err != nil {
 		_ = st.Close()
 		return nil, fmt.Errorf("start simulator: %w", err)
 	}
-	h, err := p.Handler(ref.Handler(), Config{Clock: opts.Clock, Latency: opts.Latency, ShedLimit: opts.ShedLimit})
-	if err != nil {
-		_ = ref.Close()
-		return nil, fmt.Errorf("start simulator: %w", err)
-	}
+	h := bound.Handler(ref.Handler())
 	addr := opts.Addr
 	if addr == "" {
 		addr = "127.0.0.1:0"
@@ -115,6 +118,16 @@ func discardOr(l *slog.Logger) slog.Handler {
 // Handler returns the simulated product's handler (the quirks in front of the reference), to
 // serve requests without the network. It is safe for concurrent use until Close.
 func (in *Instance) Handler() http.Handler { return in.handler }
+
+// Settle sends every delivery of the simulated product that is due now (transfer packages,
+// outcomes, webhooks; through its quirks) and returns once none is due or in flight, as
+// reference.Server.Settle does. Tests and the harness use it instead of waiting.
+func (in *Instance) Settle(ctx context.Context) error {
+	if err := in.ref.Settle(ctx); err != nil {
+		return fmt.Errorf("settle %s: %w", in.Profile, err)
+	}
+	return nil
+}
 
 // Close stops the listener, waits up to 5 s for requests in flight, and closes the reference
 // and its store. Later calls return the first call's result.

@@ -31,6 +31,30 @@ func (p Profile) String() string { return p.Name + "@" + p.Version }
 // quirks' Breaks, sorted. It is empty for a conformant profile.
 func (p Profile) Breaks() []string { return p.union(func(q Quirk) []string { return q.Breaks }) }
 
+// BreaksOn returns the requirement ids broken by the profile's quirks that show on side,
+// sorted: the expectations a pairwise run (sender × receiver) charges to this product in
+// that part. In the cell where product A sends a transfer to product B, the suite must fail
+// exactly A.BreaksOn(SideSender) ∪ B.BreaksOn(SideReceiver), plus each product's
+// BreaksOn(SideNotifier) if the cell's scenarios subscribe to its webhooks and BreaksOn(SideOwn)
+// if they judge its own API; Breaks is the union over every side (what a single-system run,
+// which puts a conforming peer beside the product in both directions, must fail).
+func (p Profile) BreaksOn(side Side) []string {
+	return p.union(func(q Quirk) []string {
+		if q.Side != side {
+			return nil
+		}
+		return q.Breaks
+	})
+}
+
+// BreaksAsSender returns BreaksOn(SideSender): what the product breaks when it sends a
+// transfer package to a conforming receiver, the sender at fault.
+func (p Profile) BreaksAsSender() []string { return p.BreaksOn(SideSender) }
+
+// BreaksAsReceiver returns BreaksOn(SideReceiver): what the product breaks when it takes in a
+// transfer from a conforming sender, the receiver at fault.
+func (p Profile) BreaksAsReceiver() []string { return p.BreaksOn(SideReceiver) }
+
 // Conformant reports whether the profile is expected to pass the whole suite.
 func (p Profile) Conformant() bool { return len(p.Breaks()) == 0 }
 
@@ -48,12 +72,14 @@ func (p Profile) union(of func(Quirk) []string) []string {
 // Handler returns next (normally a reference.Server's handler) behind the profile's quirks,
 // configured by cfg, with GET /v1/meta naming the simulated product. It fails if the profile
 // names an unknown quirk. The handler is safe for concurrent use if next is.
+// It is Bind(cfg) and its Handler: a profile with quirks of outgoing deliveries needs Bind,
+// so that its deliveries go through the same Bound's Client.
 func (p Profile) Handler(next http.Handler, cfg Config) (http.Handler, error) {
-	h, err := Wrap(p.identify(next), cfg, p.Quirks...)
+	b, err := p.Bind(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("profile %s: %w", p, err)
+		return nil, err
 	}
-	return h, nil
+	return b.Handler(next), nil
 }
 
 // identify makes GET /v1/meta name the simulated product instead of the reference.
@@ -98,6 +124,32 @@ var profiles = []Profile{
 	{Name: "lanternwise", Vendor: "Orrery Northern", Product: "Lanternwise", Version: "1.0", Quirks: []string{QuirkShedNoRetryAfter}},
 }
 
+// exchangeProfiles are the product versions with the defects of the exchange between systems
+// (issue 7): each fixed its predecessor's quirks and brought one or two new ones. They are
+// kept out of profiles, and so out of the single-system calibration, until the suite has the
+// transfer and notification scenarios that catch them; Lookup finds them by exact version.
+var exchangeProfiles = []Profile{
+	{Name: "kinledger", Vendor: "Mossbank Informatics", Product: "KinLedger", Version: "3.5", Quirks: []string{QuirkWebhookNoSeq, QuirkWebhookDuplicated}},
+	{Name: "tarnline", Vendor: "Tarnwick Records", Product: "Tarnline", Version: "1.2", Quirks: []string{QuirkTransferShieldDropped}},
+	{Name: "tarnline", Vendor: "Tarnwick Records", Product: "Tarnline", Version: "1.3", Quirks: []string{QuirkInboundShieldIgnored}},
+	{Name: "quillmere", Vendor: "Quillmere Systems", Product: "Quillmere Case", Version: "4.2", Quirks: []string{QuirkInboundConsentsDropped, QuirkTransferCaseRefsDropped}},
+	{Name: "thistlegate", Vendor: "Brackenfold Technologies", Product: "Thistlegate", Version: "2.2", Quirks: []string{QuirkInboundRedeliveryDuplicates}},
+	{Name: "lanternwise", Vendor: "Orrery Northern", Product: "Lanternwise", Version: "1.1", Quirks: []string{QuirkWebhookUnsigned}},
+	{Name: "lanternwise", Vendor: "Orrery Northern", Product: "Lanternwise", Version: "1.2", Quirks: []string{QuirkWebhookSignedBodyOnly}},
+}
+
+// ExchangeProfiles returns the product versions with transfer and notification defects, in
+// the order of Profiles. They are not in Profiles yet: the suite's transfer and notification
+// scenarios must catch them before the fleet is calibrated on them. Lookup resolves each by
+// NAME@VERSION. The slice and its contents are the caller's.
+func ExchangeProfiles() []Profile {
+	out := make([]Profile, len(exchangeProfiles))
+	for i, p := range exchangeProfiles {
+		out[i] = p.clone()
+	}
+	return out
+}
+
 // Profiles returns every simulated product version, grouped by product, oldest version first.
 // The slice and its contents are the caller's.
 func Profiles() []Profile {
@@ -108,9 +160,11 @@ func Profiles() []Profile {
 	return out
 }
 
-// Lookup returns the profile of product name at version. name may carry the version itself,
-// as NAME@VERSION (then version must be empty or the same). An empty version means the latest.
-// Names are case-insensitive, and a version may be written with a leading "v".
+// Lookup returns the profile of product name at version, from Profiles or ExchangeProfiles.
+// name may carry the version itself, as NAME@VERSION (then version must be empty or the same).
+// An empty version means the latest version in Profiles (ExchangeProfiles are found by their
+// exact version only). Names are case-insensitive, and a version may be written with a
+// leading "v".
 func Lookup(name, version string) (Profile, bool) {
 	if n, v, found := strings.Cut(name, "@"); found {
 		if version != "" && normaliseVersion(version) != normaliseVersion(v) {
@@ -133,6 +187,13 @@ func Lookup(name, version string) (Profile, bool) {
 		}
 		if !found || compareVersions(p.Version, best.Version) > 0 {
 			best, found = p, true
+		}
+	}
+	if !found && version != "" {
+		for _, p := range exchangeProfiles {
+			if p.Name == name && p.Version == version {
+				return p.clone(), true
+			}
 		}
 	}
 	if !found {

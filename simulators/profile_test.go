@@ -55,8 +55,13 @@ func TestProfileCatalogue(t *testing.T) {
 		assert.GreaterOrEqual(t, n, 2, "%s has versions", name)
 	}
 	assert.GreaterOrEqual(t, conformant, 1, "at least one profile is fully conformant")
+	for _, p := range ExchangeProfiles() {
+		for _, id := range p.Quirks {
+			covered[id] = true
+		}
+	}
 	for _, q := range Quirks() {
-		assert.True(t, covered[q.ID], "some profile has quirk %s", q.ID)
+		assert.True(t, covered[q.ID], "some profile or exchange profile has quirk %s", q.ID)
 	}
 	slowOnly := slices.ContainsFunc(ps, func(p Profile) bool { return slices.Equal(p.Quirks, []string{QuirkSlow}) })
 	assert.True(t, slowOnly, "one otherwise-conformant version is slow")
@@ -100,6 +105,9 @@ func TestLookup(t *testing.T) {
 		{"kinledger@3.3", "3.2", "", "two different versions are a mistake"},
 		{"kinledger", "9.9", "", "an unknown version"},
 		{"ledgerly", "", "", "an unknown product"},
+		{"kinledger@3.5", "", "kinledger@3.5", "an exchange profile by its exact version"},
+		{"KinLedger", "v3.5", "kinledger@3.5", "an exchange profile, name and version apart"},
+		{"tarnline", "", "tarnline@1.1", "the latest is of Profiles until the exchange profiles join them"},
 	}
 	for _, c := range cases {
 		t.Run(c.name+"/"+c.version, func(t *testing.T) {
@@ -111,6 +119,85 @@ func TestLookup(t *testing.T) {
 		})
 	}
 	assert.Positive(t, compareVersions("1.10", "1.9"), "versions compare by number")
+}
+
+// TestExchangeProfiles checks the versions with exchange defects: new versions of the
+// catalogue's products, out of Profiles, with only exchange quirks, and what each breaks on
+// each side.
+func TestExchangeProfiles(t *testing.T) {
+	inCatalogue := map[string]bool{}
+	products := map[string]Profile{}
+	for _, p := range Profiles() {
+		inCatalogue[p.String()] = true
+		products[p.Name] = p
+	}
+	for _, p := range ExchangeProfiles() {
+		assert.False(t, inCatalogue[p.String()], "%s is not in Profiles yet", p)
+		prev, ok := products[p.Name]
+		require.True(t, ok, "%s is a new version of a catalogue product", p)
+		assert.Equal(t, prev.Vendor, p.Vendor, p.String())
+		assert.Equal(t, prev.Product, p.Product, p.String())
+		assert.Positive(t, compareVersions(p.Version, prev.Version), "%s is newer than every catalogue version", p)
+		assert.NotEmpty(t, p.Quirks, p.String())
+		assert.Empty(t, p.BreaksOn(SideOwn), "%s has exchange quirks only: the single-system suite stays as it is", p)
+		got, ok := Lookup(p.String(), "")
+		require.True(t, ok, "Lookup finds %s", p)
+		assert.Equal(t, p, got)
+	}
+	cases := []struct {
+		profile                    string
+		sender, receiver, notifier []string
+	}{
+		{"wrenfold@2.0", nil, nil, nil},
+		{"thistlegate@2.0", nil, nil, nil},
+		{"kinledger@3.5", nil, nil, []string{"NOTIF-002"}},
+		{"tarnline@1.2", []string{"SENS-005", "XFER-004"}, nil, nil},
+		{"tarnline@1.3", nil, []string{"SENS-005", "XFER-004"}, nil},
+		{"quillmere@4.2", []string{"XFER-004"}, []string{"XFER-004"}, nil},
+		{"thistlegate@2.2", nil, []string{"XFER-003"}, nil},
+		{"lanternwise@1.1", nil, nil, []string{"NOTIF-003"}},
+		{"lanternwise@1.2", nil, nil, []string{"NOTIF-003"}},
+	}
+	for _, c := range cases {
+		p, ok := Lookup(c.profile, "")
+		require.True(t, ok, c.profile)
+		assert.Equal(t, c.sender, p.BreaksAsSender(), "%s as sender", p)
+		assert.Equal(t, c.receiver, p.BreaksAsReceiver(), "%s as receiver", p)
+		assert.Equal(t, c.notifier, p.BreaksOn(SideNotifier), "%s as notifier", p)
+		var all []string
+		for _, side := range []Side{SideOwn, SideSender, SideReceiver, SideNotifier} {
+			all = append(all, p.BreaksOn(side)...)
+		}
+		slices.Sort(all)
+		assert.Equal(t, p.Breaks(), slices.Compact(all), "%s: Breaks is the union over the sides", p)
+	}
+}
+
+// TestBoundClient checks what Bound.Client makes of the client it is given.
+func TestBoundClient(t *testing.T) {
+	base := &http.Client{Timeout: 3 * time.Second}
+	plain, err := conformantProfile().Bind(Config{})
+	require.NoError(t, err)
+	assert.Same(t, base, plain.Client(base), "no quirk of outgoing traffic: the client itself")
+	assert.Nil(t, plain.Client(nil), "nil stays nil, for the reference's default")
+
+	b, err := probeProfile(QuirkWebhookUnsigned).Bind(Config{})
+	require.NoError(t, err)
+	wrapped := b.Client(base)
+	require.NotSame(t, base, wrapped)
+	assert.Equal(t, base.Timeout, wrapped.Timeout, "the client's settings are kept")
+	assert.Nil(t, base.Transport, "the given client is not changed")
+	assert.NotNil(t, wrapped.Transport)
+	assert.Equal(t, 10*time.Second, b.Client(nil).Timeout, "a nil client stands for the reference's default")
+
+	_, err = probeProfile("webhook-unsinged").Bind(Config{})
+	assert.ErrorContains(t, err, `unknown quirk "webhook-unsinged"`)
+}
+
+// conformantProfile is the fully conformant catalogue version.
+func conformantProfile() Profile {
+	p, _ := Lookup("wrenfold@2.0", "")
+	return p
 }
 
 func TestProfilesAreCopies(t *testing.T) {

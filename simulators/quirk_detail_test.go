@@ -319,7 +319,13 @@ func TestQuirkCatalogue(t *testing.T) {
 	for _, q := range Quirks() {
 		assert.False(t, seen[q.ID], "quirk ids are unique: %s", q.ID)
 		seen[q.ID] = true
-		assert.True(t, q.Item >= 1 && q.Item <= 11, "%s names a §7 item", q.ID)
+		assert.Contains(t, []Side{SideOwn, SideSender, SideReceiver, SideNotifier}, q.Side, "%s has a side", q.ID)
+		if q.Side == SideOwn {
+			assert.True(t, q.Item >= 1 && q.Item <= 11, "%s names a §7 item", q.ID)
+		} else {
+			assert.True(t, q.Item >= 0 && q.Item <= 11, "%s names a §7 item or none", q.ID)
+			assert.NotEmpty(t, q.Breaks, "an exchange quirk %s breaks something", q.ID)
+		}
 		assert.NotEmpty(t, q.Summary, q.ID)
 		assert.NotEmpty(t, q.Notes, q.ID)
 		for _, id := range q.Breaks {
