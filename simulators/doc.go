@@ -21,8 +21,8 @@
 // A Profile is one version of one fictional supplier's product and names the quirks it has.
 // Start runs a profile in-process on a loopback listener; `icscert simulate` runs one in a
 // process of its own, which is what the container image (package simulators/container) does.
-// The versions with exchange defects are listed by ExchangeProfiles, apart from Profiles until
-// the suite's transfer and notification scenarios are calibrated on them.
+// The newest version of each product (except wrenfold) carries only defects of the exchange
+// between systems (transfers, webhooks); the older ones only single-system defects.
 //
 // Every supplier and product name here is invented.
 package simulators

@@ -114,40 +114,21 @@ var profiles = []Profile{
 	{Name: "kinledger", Vendor: "Mossbank Informatics", Product: "KinLedger", Version: "3.2", Quirks: []string{QuirkDatesDDMMYYYY, QuirkGenderMFU}},
 	{Name: "kinledger", Vendor: "Mossbank Informatics", Product: "KinLedger", Version: "3.3", Quirks: []string{QuirkDatesDDMMYYYY}},
 	{Name: "kinledger", Vendor: "Mossbank Informatics", Product: "KinLedger", Version: "3.4", Quirks: []string{QuirkSlow}},
+	{Name: "kinledger", Vendor: "Mossbank Informatics", Product: "KinLedger", Version: "3.5", Quirks: []string{QuirkWebhookNoSeq, QuirkWebhookDuplicated}},
 	{Name: "tarnline", Vendor: "Tarnwick Records", Product: "Tarnline", Version: "1.0", Quirks: []string{QuirkNHSNoChecksum, QuirkNHSWithSpaces}},
 	{Name: "tarnline", Vendor: "Tarnwick Records", Product: "Tarnline", Version: "1.1", Quirks: []string{QuirkNHSWithSpaces}},
-	{Name: "quillmere", Vendor: "Quillmere Systems", Product: "Quillmere Case", Version: "4.0", Quirks: []string{QuirkNamesTruncated35, QuirkNamesASCIIFolded, QuirkIfMatchIgnored}},
-	{Name: "quillmere", Vendor: "Quillmere Systems", Product: "Quillmere Case", Version: "4.1", Quirks: []string{QuirkNamesTruncated35}},
-	{Name: "thistlegate", Vendor: "Brackenfold Technologies", Product: "Thistlegate", Version: "2.0", Quirks: []string{QuirkSensitiveDetailsLeak, QuirkEndedInvolvementsDeleted}},
-	{Name: "thistlegate", Vendor: "Brackenfold Technologies", Product: "Thistlegate", Version: "2.1", Quirks: []string{QuirkEndedInvolvementsDeleted}},
-	{Name: "lanternwise", Vendor: "Orrery Northern", Product: "Lanternwise", Version: "0.9", Quirks: []string{QuirkErrorsTextPlain, QuirkShedNoRetryAfter}},
-	{Name: "lanternwise", Vendor: "Orrery Northern", Product: "Lanternwise", Version: "1.0", Quirks: []string{QuirkShedNoRetryAfter}},
-}
-
-// exchangeProfiles are the product versions with the defects of the exchange between systems
-// (issue 7): each fixed its predecessor's quirks and brought one or two new ones. They are
-// kept out of profiles, and so out of the single-system calibration, until the suite has the
-// transfer and notification scenarios that catch them; Lookup finds them by exact version.
-var exchangeProfiles = []Profile{
-	{Name: "kinledger", Vendor: "Mossbank Informatics", Product: "KinLedger", Version: "3.5", Quirks: []string{QuirkWebhookNoSeq, QuirkWebhookDuplicated}},
 	{Name: "tarnline", Vendor: "Tarnwick Records", Product: "Tarnline", Version: "1.2", Quirks: []string{QuirkTransferShieldDropped}},
 	{Name: "tarnline", Vendor: "Tarnwick Records", Product: "Tarnline", Version: "1.3", Quirks: []string{QuirkInboundShieldIgnored}},
+	{Name: "quillmere", Vendor: "Quillmere Systems", Product: "Quillmere Case", Version: "4.0", Quirks: []string{QuirkNamesTruncated35, QuirkNamesASCIIFolded, QuirkIfMatchIgnored}},
+	{Name: "quillmere", Vendor: "Quillmere Systems", Product: "Quillmere Case", Version: "4.1", Quirks: []string{QuirkNamesTruncated35}},
 	{Name: "quillmere", Vendor: "Quillmere Systems", Product: "Quillmere Case", Version: "4.2", Quirks: []string{QuirkInboundConsentsDropped, QuirkTransferCaseRefsDropped}},
+	{Name: "thistlegate", Vendor: "Brackenfold Technologies", Product: "Thistlegate", Version: "2.0", Quirks: []string{QuirkSensitiveDetailsLeak, QuirkEndedInvolvementsDeleted}},
+	{Name: "thistlegate", Vendor: "Brackenfold Technologies", Product: "Thistlegate", Version: "2.1", Quirks: []string{QuirkEndedInvolvementsDeleted}},
 	{Name: "thistlegate", Vendor: "Brackenfold Technologies", Product: "Thistlegate", Version: "2.2", Quirks: []string{QuirkInboundRedeliveryDuplicates}},
+	{Name: "lanternwise", Vendor: "Orrery Northern", Product: "Lanternwise", Version: "0.9", Quirks: []string{QuirkErrorsTextPlain, QuirkShedNoRetryAfter}},
+	{Name: "lanternwise", Vendor: "Orrery Northern", Product: "Lanternwise", Version: "1.0", Quirks: []string{QuirkShedNoRetryAfter}},
 	{Name: "lanternwise", Vendor: "Orrery Northern", Product: "Lanternwise", Version: "1.1", Quirks: []string{QuirkWebhookUnsigned}},
 	{Name: "lanternwise", Vendor: "Orrery Northern", Product: "Lanternwise", Version: "1.2", Quirks: []string{QuirkWebhookSignedBodyOnly}},
-}
-
-// ExchangeProfiles returns the product versions with transfer and notification defects, in
-// the order of Profiles. They are not in Profiles yet: the suite's transfer and notification
-// scenarios must catch them before the fleet is calibrated on them. Lookup resolves each by
-// NAME@VERSION. The slice and its contents are the caller's.
-func ExchangeProfiles() []Profile {
-	out := make([]Profile, len(exchangeProfiles))
-	for i, p := range exchangeProfiles {
-		out[i] = p.clone()
-	}
-	return out
 }
 
 // Profiles returns every simulated product version, grouped by product, oldest version first.
@@ -160,10 +141,9 @@ func Profiles() []Profile {
 	return out
 }
 
-// Lookup returns the profile of product name at version, from Profiles or ExchangeProfiles.
+// Lookup returns the profile of product name at version, from Profiles.
 // name may carry the version itself, as NAME@VERSION (then version must be empty or the same).
-// An empty version means the latest version in Profiles (ExchangeProfiles are found by their
-// exact version only). Names are case-insensitive, and a version may be written with a
+// An empty version means the latest version. Names are case-insensitive, and a version may be written with a
 // leading "v".
 func Lookup(name, version string) (Profile, bool) {
 	if n, v, found := strings.Cut(name, "@"); found {
@@ -187,13 +167,6 @@ func Lookup(name, version string) (Profile, bool) {
 		}
 		if !found || compareVersions(p.Version, best.Version) > 0 {
 			best, found = p, true
-		}
-	}
-	if !found && version != "" {
-		for _, p := range exchangeProfiles {
-			if p.Name == name && p.Version == version {
-				return p.clone(), true
-			}
 		}
 	}
 	if !found {

@@ -269,9 +269,33 @@ func expectSameHolding(alias, wantWhere, gotWhere string, want, got *holding) er
 	if first.extra {
 		want0 = absent
 	}
-	return Failf(first.Pointer, want0, got0,
-		"what %s holds of %q differs from what %s held, in %d field(s): %s",
-		gotWhere, alias, wantWhere, len(diffs), strings.Join(ptrs, ", "))
+	err := &AssertionError{
+		Pointer: first.Pointer, Expected: want0, Actual: got0,
+		Message: fmt.Sprintf("what %s holds of %q differs from what %s held, in %d field(s): %s",
+			gotWhere, alias, wantWhere, len(diffs), strings.Join(ptrs, ", ")),
+	}
+	if shieldingChanged(diffs) {
+		// A shield lost or changed in a transfer also breaks SENS-005: shielding survives
+		// transfers. One comparison, charged to both requirements it breaks.
+		err.Requirements = []string{transferFidelityRequirement, shieldSurvivesRequirement}
+	}
+	return err
+}
+
+// The requirements a difference between two holdings breaks.
+const (
+	transferFidelityRequirement = "XFER-004" // everything arrives without loss or change
+	shieldSurvivesRequirement   = "SENS-005" // shielding survives merges, transfers, updates
+)
+
+// shieldingChanged reports whether a difference lies in the record's shielding.
+func shieldingChanged(diffs []difference) bool {
+	for _, d := range diffs {
+		if d.Pointer == "/record/shielding" || strings.HasPrefix(d.Pointer, "/record/shielding/") {
+			return true
+		}
+	}
+	return false
 }
 
 func render(v any) string {

@@ -138,7 +138,7 @@ func TestNotificationScenariosCatchEachDefect(t *testing.T) {
 	}
 }
 
-// mutantTarget is referenceTarget with m's defect.
+// notifMutantTarget is referenceTarget with m's defect.
 func notifMutantTarget(t *testing.T, m notifMutant) *Target {
 	t.Helper()
 	return &Target{

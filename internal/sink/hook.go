@@ -28,9 +28,11 @@ type Hook struct {
 	changed    chan struct{} // closed and replaced whenever deliveries changes
 }
 
-// failRule refuses the next left deliveries about childID ("" for any) with status.
+// failRule refuses the next left deliveries of one notification about childID ("" for any)
+// with status: the first delivery it refuses pins eventID, and later ones must carry it.
 type failRule struct {
 	childID string
+	eventID string
 	left    int
 	status  int
 }
@@ -38,9 +40,12 @@ type failRule struct {
 // DefaultFailStatus is the status FailNext answers with when given none.
 const DefaultFailStatus = http.StatusServiceUnavailable
 
-// FailNext makes the hook answer the next n deliveries whose body names childID ("" for every
-// delivery) with status (DefaultFailStatus if it is not a 4xx or 5xx). Rules are consulted in
-// the order they were added; a delivery uses up at most one.
+// FailNext makes the hook answer the next n deliveries of one notification whose body names
+// childID ("" for any child) with status (DefaultFailStatus if it is not a 4xx or 5xx): the
+// first delivery refused fixes the notification (its eventId), and only its redeliveries use
+// up the rest, so another notification about the child arriving meanwhile (a duplicate under
+// a new eventId, say) is answered 200 and cannot shorten the retries being observed. Rules are
+// consulted in the order they were added; a delivery uses up at most one.
 func (h *Hook) FailNext(childID string, n, status int) {
 	if status < 400 || status > 599 {
 		status = DefaultFailStatus
@@ -57,7 +62,8 @@ func (h *Hook) accept(d *Delivery) int {
 	status := http.StatusOK
 	for i := range h.rules {
 		r := &h.rules[i]
-		if r.left > 0 && (r.childID == "" || r.childID == d.Notification.ChildID) {
+		if r.left > 0 && (r.childID == "" || r.childID == d.Notification.ChildID) && (r.eventID == "" || r.eventID == d.Notification.EventID) {
+			r.eventID = d.Notification.EventID
 			r.left--
 			status = r.status
 			break
