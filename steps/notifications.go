@@ -360,10 +360,15 @@ func registerNotifications(sc glossary) {
 }
 
 // firstRefused returns the first refused delivery about the child and the deliveries of its
-// eventId, in order of arrival, once one of them has been acknowledged (or notifWait has
-// passed): the retries are judged when they are over, not while other notifications about
-// the child are still arriving.
+// eventId so far, in order of arrival.
 func (w *World) firstRefused(h *hookState, childID string) (sink.Delivery, []sink.Delivery, bool) {
+	return w.firstRefusedIn(h.hook.Deliveries(), childID)
+}
+
+// firstRefusedOnceAcked is firstRefused once one delivery of that notification has been
+// acknowledged (or notifWait has passed): retries are judged when they are over, not while
+// other notifications about the child are still arriving.
+func (w *World) firstRefusedOnceAcked(h *hookState, childID string) (sink.Delivery, []sink.Delivery, bool) {
 	ds, _ := w.wait(h, func(ds []sink.Delivery) bool {
 		_, same, ok := w.firstRefusedIn(ds, childID)
 		return ok && slices.ContainsFunc(same, func(d sink.Delivery) bool { return d.Status >= 200 && d.Status < 300 })
@@ -525,7 +530,7 @@ func (w *World) expectSameOnRetry(alias string) error {
 	if err != nil {
 		return err
 	}
-	refused, _, ok := w.firstRefused(h, c.ID)
+	refused, _, ok := w.firstRefusedOnceAcked(h, c.ID)
 	if !ok {
 		return Configf("the webhook %q refused no delivery about %q", h.name, alias)
 	}
@@ -610,7 +615,7 @@ func (w *World) expectBackoff(alias string) error {
 	if err != nil {
 		return err
 	}
-	_, same, ok := w.firstRefused(h, c.ID)
+	_, same, ok := w.firstRefusedOnceAcked(h, c.ID)
 	if !ok {
 		return Configf("the webhook %q refused no delivery about %q", h.name, alias)
 	}
