@@ -305,6 +305,11 @@ func (x *exchange) send(d store.Delivery) answer {
 		header.Set(spec.HeaderWebhookTimestamp, ts)
 		header.Set(spec.HeaderWebhookSignature, spec.SignWebhook(sub.Secret, ts, d.Body))
 	default:
+		if x.opts.Directory == nil {
+			// A system without a directory serves every council itself; a delivery to another
+			// system (an outcome owed for a package the harness delivered, say) has nowhere to go.
+			return answer{err: "no national directory to find council " + d.La}
+		}
 		base, err := x.opts.Directory.BaseURL(ctx, d.La)
 		if err != nil {
 			return answer{err: "directory lookup failed for council " + d.La}

@@ -810,3 +810,33 @@ func TestDeliveriesSurviveRestart(t *testing.T) {
 		assert.Len(t, hk.deliveries(), 2, "delivered once")
 	})
 }
+
+// TestOutcomeWithoutDirectory shows that a receiver started without a national directory (it
+// serves every council itself) takes a package delivered to it, and that the outcome it then
+// owes the sender fails with a reason instead of crashing the exchange.
+func TestOutcomeWithoutDirectory(t *testing.T) {
+	t.Run(covers("XFER-002/an outcome with no directory to send it through is an error, not a crash"), func(t *testing.T) {
+		issuer, err := fixtures.NewIssuer("https://issuer.icscert.test")
+		require.NoError(t, err)
+		p := &peers{dirA: MapDirectory{}, issuer: issuer, clock: &testClock{now: testStart}}
+		p.a = p.start(t, "system-a", p.dirA)
+		p.b = p.start(t, "system-b", MapDirectory{}, func(o *Options) {
+			o.Exchange.Directory = nil
+			o.Exchange.MaxAttempts = 1
+		})
+		p.dirA[otherLa] = p.b.http.URL
+		rec := transferableChild(t, p.a)
+		resp := propose(t, p.a, ownLa, rec.ID, otherLa, "", nil)
+		require.Equal(t, http.StatusCreated, resp.status, "propose: %s", resp.body)
+		var tr spec.Transfer
+		resp.decode(t, &tr)
+		require.NoError(t, p.a.srv.Settle(context.Background()))
+		require.Equal(t, http.StatusOK, decide(t, p.b, otherLa, tr.ID, stateACCEPTED).status)
+		require.NoError(t, p.b.srv.Settle(context.Background()))
+		in := transferOf(t, p.b, otherLa, tr.ID)
+		require.NotNil(t, in.Delivery, "the receiver shows the outcome it owes")
+		assert.Equal(t, store.DeliveryDead, in.Delivery.State)
+		assert.Contains(t, in.Delivery.LastError, "no national directory")
+		assert.Equal(t, ownLa, responsible(t, p.a, rec.ID), "XFER-002: the sender stays responsible without an outcome")
+	})
+}
