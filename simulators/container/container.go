@@ -4,7 +4,16 @@
 // BuildImage builds the image icscert-sim:dev once per process from a freshly built static
 // binary and the embedded FROM scratch Dockerfile. A Session owns one Docker network and the
 // containers started on it; everything it creates carries the label icscert.session=<id>, so
-// that Cleanup can remove it even after a crash. Session.Close, Cleanup on a signal, and the
+// that Cleanup can remove it even after a crash.
+//
+// Two network modes. Without exchange (Options.Exchange names no directory) each container runs
+// on the session's private bridge network, published on a mapped port. With exchange, the
+// simulated product must itself call the harness's national directory, token endpoint, peer
+// system and webhook receiver, which listen on the loopback address of this process; so each
+// container runs with host networking and serves on its own free loopback port, 127.0.0.1:PORT
+// (passed as a later --addr, which overrides the image's ENTRYPOINT --addr :8080). That needs
+// the Docker daemon to run in this process's network namespace (true where the harness runs
+// beside its own daemon, as in CI); nothing then listens on 0.0.0.0. Session.Close, Cleanup on a signal, and the
 // failure paths of Start remove what they created.
 //
 // The Ryuk reaper is never used (its image cannot be pulled here): NewSession and BuildImage
@@ -32,6 +41,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/google/uuid"
+	dockercontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
@@ -198,7 +208,8 @@ type Options struct {
 	Logger tclog.Logger
 	// Exchange, when it names a directory, is handed to each container with --directory,
 	// --token-url, --client-id, --client-secret, --councils and --self-url, as `icscert
-	// simulate` takes them. Its URLs must be reachable from inside the container.
+	// simulate` takes them, and the session runs its containers with host networking (see the
+	// package comment) so that the loopback URLs of the harness are reachable from inside them.
 	Exchange directory.Settings
 }
 
@@ -206,11 +217,14 @@ type Options struct {
 type Simulator struct {
 	// Profile is the product it simulates.
 	Profile simulators.Profile
-	// URL is its base URL from the host: http://host:mapped-port.
+	// URL is its base URL from the host: http://host:mapped-port on the bridge network,
+	// http://127.0.0.1:PORT with host networking.
 	URL string
-	// Alias is its name on the session's network.
+	// Alias is its name on the session's network (with host networking, only a name for logs).
 	Alias string
-	// NetworkURL is its base URL for the other containers of the session: http://alias:8080.
+	// NetworkURL is its base URL for the other containers of the session: http://alias:8080 on
+	// the bridge network; with host networking the other containers share the host's loopback,
+	// so it is URL.
 	NetworkURL string
 
 	container *testcontainers.DockerContainer
@@ -348,7 +362,9 @@ func (s *Session) begin() error {
 
 // StartImage starts one container of a supplier's own image on the session's network and
 // returns it once GET /healthz answers on Port. The image must serve the API on Port and accept
-// the flags --jwks-inline (the JWKS to trust) and --audience, as `icscert simulate` does. The
+// the flags --jwks-inline (the JWKS to trust) and --audience, as `icscert simulate` does; with
+// exchange (host networking) also the exchange flags and --addr 127.0.0.1:PORT, the address to
+// serve on instead of Port. The
 // returned Simulator's Profile names the image. On error nothing of this call is left behind.
 func (s *Session) StartImage(ctx context.Context, image string) (*Simulator, error) {
 	if err := s.begin(); err != nil {
@@ -396,12 +412,33 @@ func (s *Session) startContainer(ctx context.Context, image, alias string, p sim
 		}
 	}
 	labels := map[string]string{LabelSession: s.ID, LabelProfile: p.String(), labelStart: call}
-	opts := []testcontainers.ContainerCustomizer{
-		testcontainers.WithCmd(args...),
-		testcontainers.WithExposedPorts(Port),
-		testcontainers.WithLabels(labels),
-		network.WithNetwork([]string{alias}, s.network),
+	opts := []testcontainers.ContainerCustomizer{testcontainers.WithLabels(labels)}
+	hostPort := ""
+	if s.opts.Exchange.Enabled() {
+		var err error
+		if hostPort, err = freeLoopbackPort(); err != nil {
+			return nil, fmt.Errorf("start %s: %w", p, err)
+		}
+		// The image's HEALTHCHECK and a wait on it would probe port 8080, where nothing
+		// listens: the container's health check probes the chosen port instead, and the
+		// port is probed from here below.
+		args = append(args, "--addr", net.JoinHostPort(loopback, hostPort))
+		opts = append(opts, testcontainers.WithHostConfigModifier(func(hc *dockercontainer.HostConfig) {
+			hc.NetworkMode = "host"
+		}))
+		if waitFor != nil {
+			opts = append(opts, testcontainers.WithConfigModifier(func(cfg *dockercontainer.Config) {
+				cfg.Healthcheck = &dockercontainer.HealthConfig{
+					Test:     []string{"CMD", "/icscert", "healthcheck", "--url", "http://" + net.JoinHostPort(loopback, hostPort) + "/healthz"},
+					Interval: time.Second, Timeout: 2 * time.Second, StartPeriod: 10 * time.Second, Retries: 3,
+				}
+			}))
+		}
+		waitFor = nil
+	} else {
+		opts = append(opts, testcontainers.WithExposedPorts(Port), network.WithNetwork([]string{alias}, s.network))
 	}
+	opts = append(opts, testcontainers.WithCmd(args...))
 	if waitFor != nil {
 		opts = append(opts, testcontainers.WithWaitStrategy(waitFor))
 	}
@@ -416,6 +453,13 @@ func (s *Session) startContainer(ctx context.Context, image, alias string, p sim
 	if err != nil {
 		return sim, fmt.Errorf("start %s: %w", p, err)
 	}
+	if hostPort != "" {
+		if sim.URL, err = awaitReachable(ctx, hostPort, loopback); err != nil {
+			return sim, fmt.Errorf("start %s: %w", p, err)
+		}
+		sim.NetworkURL = sim.URL
+		return sim, nil
+	}
 	host, err := c.Host(ctx)
 	if err != nil {
 		return sim, fmt.Errorf("start %s: %w", p, err)
@@ -428,6 +472,27 @@ func (s *Session) startContainer(ctx context.Context, image, alias string, p sim
 		return sim, fmt.Errorf("start %s: %w", p, err)
 	}
 	return sim, nil
+}
+
+// loopback is the address a host-networked container serves on and is reached at.
+const loopback = "127.0.0.1"
+
+// freeLoopbackPort returns a TCP port free on the loopback address now, for a host-networked
+// container to serve on. Another process could take it before the container binds it; the
+// container then fails its start, which Start reports.
+func freeLoopbackPort() (string, error) {
+	ln, err := net.Listen("tcp", net.JoinHostPort(loopback, "0"))
+	if err != nil {
+		return "", fmt.Errorf("find a free loopback port: %w", err)
+	}
+	_, port, err := net.SplitHostPort(ln.Addr().String())
+	if cerr := ln.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("find a free loopback port: %w", err)
+	}
+	return port, nil
 }
 
 // reachableURL returns http://host:port for the first of hosts at which /healthz answers 200.
