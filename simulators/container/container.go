@@ -302,7 +302,8 @@ func (s *Session) watchSignals() {
 
 // Start starts one container per profile, concurrently, on the session's network, and returns
 // them, in the order of profiles, once every one is healthy (its image HEALTHCHECK, which runs
-// `icscert healthcheck`, passes). If any fails to start, or ctx ends first, Start removes the
+// `icscert healthcheck`, passes; with host networking, once /healthz answers on its loopback
+// port from here). If any fails to start, or ctx ends first, Start removes the
 // containers of this call before it returns the error; earlier calls' containers stay.
 func (s *Session) Start(ctx context.Context, profiles ...simulators.Profile) ([]*Simulator, error) {
 	if err := s.begin(); err != nil {
@@ -391,7 +392,8 @@ func (s *Session) StartImage(ctx context.Context, image string) (*Simulator, err
 
 // startContainer starts image with args plus the session's trust flags, labelled with the
 // Start call's id, waits with waitFor (nil: no strategy) and then until /healthz answers from
-// here. On error the returned Simulator, if not nil, holds the container that was created, for
+// here. With exchange it runs the container with host networking on a free loopback port
+// instead (waitFor is then not used: the probe from here is the wait). On error the returned Simulator, if not nil, holds the container that was created, for
 // the caller to remove.
 func (s *Session) startContainer(ctx context.Context, image, alias string, p simulators.Profile, args []string, waitFor wait.Strategy, call string) (*Simulator, error) {
 	args = append(args, "--jwks-inline", string(s.opts.JWKS))
@@ -419,22 +421,9 @@ func (s *Session) startContainer(ctx context.Context, image, alias string, p sim
 		if hostPort, err = freeLoopbackPort(); err != nil {
 			return nil, fmt.Errorf("start %s: %w", p, err)
 		}
-		// The image's HEALTHCHECK and a wait on it would probe port 8080, where nothing
-		// listens: the container's health check probes the chosen port instead, and the
-		// port is probed from here below.
 		args = append(args, "--addr", net.JoinHostPort(loopback, hostPort))
-		opts = append(opts, testcontainers.WithHostConfigModifier(func(hc *dockercontainer.HostConfig) {
-			hc.NetworkMode = "host"
-		}))
-		if waitFor != nil {
-			opts = append(opts, testcontainers.WithConfigModifier(func(cfg *dockercontainer.Config) {
-				cfg.Healthcheck = &dockercontainer.HealthConfig{
-					Test:     []string{"CMD", "/icscert", "healthcheck", "--url", "http://" + net.JoinHostPort(loopback, hostPort) + "/healthz"},
-					Interval: time.Second, Timeout: 2 * time.Second, StartPeriod: 10 * time.Second, Retries: 3,
-				}
-			}))
-		}
-		waitFor = nil
+		opts = append(opts, hostNetwork(hostPort, waitFor != nil)...)
+		waitFor = nil // the port is probed from here below
 	} else {
 		opts = append(opts, testcontainers.WithExposedPorts(Port), network.WithNetwork([]string{alias}, s.network))
 	}
@@ -457,6 +446,15 @@ func (s *Session) startContainer(ctx context.Context, image, alias string, p sim
 		if sim.URL, err = awaitReachable(ctx, hostPort, loopback); err != nil {
 			return sim, fmt.Errorf("start %s: %w", p, err)
 		}
+		// Whatever answered must be this container: one that could not bind the port (another
+		// process took it) has exited by now.
+		state, err := c.State(ctx)
+		if err != nil {
+			return sim, fmt.Errorf("start %s: %w", p, err)
+		}
+		if !state.Running {
+			return sim, fmt.Errorf("start %s: the container exited (code %d): %s was not its own", p, state.ExitCode, sim.URL)
+		}
 		sim.NetworkURL = sim.URL
 		return sim, nil
 	}
@@ -474,25 +472,64 @@ func (s *Session) startContainer(ctx context.Context, image, alias string, p sim
 	return sim, nil
 }
 
+// hostNetwork returns the options that run a container with host networking, serving on
+// 127.0.0.1:port. The image's HEALTHCHECK would probe port 8080, where nothing listens: when
+// ownImage (the simulator image, whose binary is its health check), the health check probes the
+// chosen port instead; a supplier's image keeps its own.
+func hostNetwork(port string, ownImage bool) []testcontainers.ContainerCustomizer {
+	opts := []testcontainers.ContainerCustomizer{
+		testcontainers.WithHostConfigModifier(func(hc *dockercontainer.HostConfig) { hc.NetworkMode = "host" }),
+	}
+	if ownImage {
+		url := "http://" + net.JoinHostPort(loopback, port) + "/healthz"
+		opts = append(opts, testcontainers.WithConfigModifier(func(cfg *dockercontainer.Config) {
+			cfg.Healthcheck = &dockercontainer.HealthConfig{
+				Test:     []string{"CMD", "/icscert", "healthcheck", "--url", url},
+				Interval: time.Second, Timeout: 2 * time.Second, StartPeriod: 10 * time.Second, Retries: 3,
+			}
+		}))
+	}
+	return opts
+}
+
 // loopback is the address a host-networked container serves on and is reached at.
 const loopback = "127.0.0.1"
 
-// freeLoopbackPort returns a TCP port free on the loopback address now, for a host-networked
-// container to serve on. Another process could take it before the container binds it; the
-// container then fails its start, which Start reports.
+// handedOut holds the loopback ports freeLoopbackPort has returned in this process, never
+// returned twice, so that concurrent sessions never give two containers the same port.
+var handedOut struct {
+	sync.Mutex
+	ports map[string]bool
+}
+
+// freeLoopbackPort returns a TCP port free on the loopback address now and not returned before
+// in this process, for a host-networked container to serve on. Another process could take it
+// before the container binds it; the container then exits, and startContainer, which checks
+// that the container still runs once the port answers, reports the failed start.
 func freeLoopbackPort() (string, error) {
-	ln, err := net.Listen("tcp", net.JoinHostPort(loopback, "0"))
-	if err != nil {
-		return "", fmt.Errorf("find a free loopback port: %w", err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports == nil {
+		handedOut.ports = map[string]bool{}
 	}
-	_, port, err := net.SplitHostPort(ln.Addr().String())
-	if cerr := ln.Close(); err == nil && cerr != nil {
-		err = cerr
+	for range 20 {
+		ln, err := net.Listen("tcp", net.JoinHostPort(loopback, "0"))
+		if err != nil {
+			return "", fmt.Errorf("find a free loopback port: %w", err)
+		}
+		_, port, err := net.SplitHostPort(ln.Addr().String())
+		if cerr := ln.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		if err != nil {
+			return "", fmt.Errorf("find a free loopback port: %w", err)
+		}
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port, nil
+		}
 	}
-	if err != nil {
-		return "", fmt.Errorf("find a free loopback port: %w", err)
-	}
-	return port, nil
+	return "", errors.New("find a free loopback port: the kernel kept offering ports already handed out")
 }
 
 // reachableURL returns http://host:port for the first of hosts at which /healthz answers 200.
