@@ -1,5 +1,6 @@
 // Package container runs simulated vendor products (package simulators) in Docker containers
-// through testcontainers-go, on a private network per session, without pulling any image.
+// through testcontainers-go, on a private network per session (or with host networking when
+// they exchange with the harness, see below), without pulling any image.
 //
 // BuildImage builds the image icscert-sim:dev once per process from a freshly built static
 // binary and the embedded FROM scratch Dockerfile. A Session owns one Docker network and the
