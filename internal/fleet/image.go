@@ -14,8 +14,10 @@ import (
 // startTimeout bounds starting one container, image build excluded.
 const startTimeout = 2 * time.Minute
 
-// resolveImage gives a target that names a container image its Starter: the image runs on a
-// private Docker network for the run and is removed when the run ends.
+// resolveImage gives a target that names a container image its Starter: the image runs for the
+// run and is removed when the run ends. A run always serves the national directory, so the
+// container runs with host networking on a loopback port of its own (container.Options.Exchange)
+// and reaches the harness's loopback listeners; the image must accept --addr 127.0.0.1:PORT.
 func resolveImage(t *harness.Target) error {
 	image := t.Image
 	t.Starter = harness.StartFunc(func(ctx context.Context, trust harness.Trust) (string, func(), error) {
@@ -43,8 +45,10 @@ func Containerised(p simulators.Profile) System {
 	return s
 }
 
-// startInContainer opens a container session that trusts the run's keys, starts one container
-// in it and returns its URL and a stop function that removes the container and the network.
+// startInContainer opens a container session that trusts the run's keys and is handed the
+// run's exchange settings (so its container reaches the harness, see container.Options), starts
+// one container in it and returns its URL and a stop function that removes the container and
+// the network.
 func startInContainer(ctx context.Context, trust harness.Trust, start func(context.Context, *container.Session) (*container.Simulator, error)) (string, func(), error) {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()

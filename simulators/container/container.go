@@ -1,10 +1,20 @@
 // Package container runs simulated vendor products (package simulators) in Docker containers
-// through testcontainers-go, on a private network per session, without pulling any image.
+// through testcontainers-go, on a private network per session (or with host networking when
+// they exchange with the harness, see below), without pulling any image.
 //
 // BuildImage builds the image icscert-sim:dev once per process from a freshly built static
 // binary and the embedded FROM scratch Dockerfile. A Session owns one Docker network and the
 // containers started on it; everything it creates carries the label icscert.session=<id>, so
-// that Cleanup can remove it even after a crash. Session.Close, Cleanup on a signal, and the
+// that Cleanup can remove it even after a crash.
+//
+// Two network modes. Without exchange (Options.Exchange names no directory) each container runs
+// on the session's private bridge network, published on a mapped port. With exchange, the
+// simulated product must itself call the harness's national directory, token endpoint, peer
+// system and webhook receiver, which listen on the loopback address of this process; so each
+// container runs with host networking and serves on its own free loopback port, 127.0.0.1:PORT
+// (passed as a later --addr, which overrides the image's ENTRYPOINT --addr :8080). That needs
+// the Docker daemon to run in this process's network namespace (true where the harness runs
+// beside its own daemon, as in CI); nothing then listens on 0.0.0.0. Session.Close, Cleanup on a signal, and the
 // failure paths of Start remove what they created.
 //
 // The Ryuk reaper is never used (its image cannot be pulled here): NewSession and BuildImage
@@ -32,6 +42,7 @@ import (
 
 	"github.com/containerd/errdefs"
 	"github.com/google/uuid"
+	dockercontainer "github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
@@ -198,7 +209,8 @@ type Options struct {
 	Logger tclog.Logger
 	// Exchange, when it names a directory, is handed to each container with --directory,
 	// --token-url, --client-id, --client-secret, --councils and --self-url, as `icscert
-	// simulate` takes them. Its URLs must be reachable from inside the container.
+	// simulate` takes them, and the session runs its containers with host networking (see the
+	// package comment) so that the loopback URLs of the harness are reachable from inside them.
 	Exchange directory.Settings
 }
 
@@ -206,11 +218,14 @@ type Options struct {
 type Simulator struct {
 	// Profile is the product it simulates.
 	Profile simulators.Profile
-	// URL is its base URL from the host: http://host:mapped-port.
+	// URL is its base URL from the host: http://host:mapped-port on the bridge network,
+	// http://127.0.0.1:PORT with host networking.
 	URL string
-	// Alias is its name on the session's network.
+	// Alias is its name on the session's network (with host networking, only a name for logs).
 	Alias string
-	// NetworkURL is its base URL for the other containers of the session: http://alias:8080.
+	// NetworkURL is its base URL for the other containers of the session: http://alias:8080 on
+	// the bridge network; with host networking the other containers share the host's loopback,
+	// so it is URL.
 	NetworkURL string
 
 	container *testcontainers.DockerContainer
@@ -288,7 +303,8 @@ func (s *Session) watchSignals() {
 
 // Start starts one container per profile, concurrently, on the session's network, and returns
 // them, in the order of profiles, once every one is healthy (its image HEALTHCHECK, which runs
-// `icscert healthcheck`, passes). If any fails to start, or ctx ends first, Start removes the
+// `icscert healthcheck`, passes; with host networking, once /healthz answers on its loopback
+// port from here). If any fails to start, or ctx ends first, Start removes the
 // containers of this call before it returns the error; earlier calls' containers stay.
 func (s *Session) Start(ctx context.Context, profiles ...simulators.Profile) ([]*Simulator, error) {
 	if err := s.begin(); err != nil {
@@ -348,7 +364,9 @@ func (s *Session) begin() error {
 
 // StartImage starts one container of a supplier's own image on the session's network and
 // returns it once GET /healthz answers on Port. The image must serve the API on Port and accept
-// the flags --jwks-inline (the JWKS to trust) and --audience, as `icscert simulate` does. The
+// the flags --jwks-inline (the JWKS to trust) and --audience, as `icscert simulate` does; with
+// exchange (host networking) also the exchange flags and --addr 127.0.0.1:PORT, the address to
+// serve on instead of Port. The
 // returned Simulator's Profile names the image. On error nothing of this call is left behind.
 func (s *Session) StartImage(ctx context.Context, image string) (*Simulator, error) {
 	if err := s.begin(); err != nil {
@@ -375,7 +393,8 @@ func (s *Session) StartImage(ctx context.Context, image string) (*Simulator, err
 
 // startContainer starts image with args plus the session's trust flags, labelled with the
 // Start call's id, waits with waitFor (nil: no strategy) and then until /healthz answers from
-// here. On error the returned Simulator, if not nil, holds the container that was created, for
+// here. With exchange it runs the container with host networking on a free loopback port
+// instead (waitFor is then not used: the probe from here is the wait). On error the returned Simulator, if not nil, holds the container that was created, for
 // the caller to remove.
 func (s *Session) startContainer(ctx context.Context, image, alias string, p simulators.Profile, args []string, waitFor wait.Strategy, call string) (*Simulator, error) {
 	args = append(args, "--jwks-inline", string(s.opts.JWKS))
@@ -396,12 +415,20 @@ func (s *Session) startContainer(ctx context.Context, image, alias string, p sim
 		}
 	}
 	labels := map[string]string{LabelSession: s.ID, LabelProfile: p.String(), labelStart: call}
-	opts := []testcontainers.ContainerCustomizer{
-		testcontainers.WithCmd(args...),
-		testcontainers.WithExposedPorts(Port),
-		testcontainers.WithLabels(labels),
-		network.WithNetwork([]string{alias}, s.network),
+	opts := []testcontainers.ContainerCustomizer{testcontainers.WithLabels(labels)}
+	hostPort := ""
+	if s.opts.Exchange.Enabled() {
+		var err error
+		if hostPort, err = freeLoopbackPort(); err != nil {
+			return nil, fmt.Errorf("start %s: %w", p, err)
+		}
+		args = append(args, "--addr", net.JoinHostPort(loopback, hostPort))
+		opts = append(opts, hostNetwork(hostPort, waitFor != nil)...)
+		waitFor = nil // the port is probed from here below
+	} else {
+		opts = append(opts, testcontainers.WithExposedPorts(Port), network.WithNetwork([]string{alias}, s.network))
 	}
+	opts = append(opts, testcontainers.WithCmd(args...))
 	if waitFor != nil {
 		opts = append(opts, testcontainers.WithWaitStrategy(waitFor))
 	}
@@ -416,6 +443,22 @@ func (s *Session) startContainer(ctx context.Context, image, alias string, p sim
 	if err != nil {
 		return sim, fmt.Errorf("start %s: %w", p, err)
 	}
+	if hostPort != "" {
+		if sim.URL, err = awaitReachable(ctx, hostPort, loopback); err != nil {
+			return sim, fmt.Errorf("start %s: %w", p, err)
+		}
+		// Whatever answered must be this container: one that could not bind the port (another
+		// process took it) has exited by now.
+		state, err := c.State(ctx)
+		if err != nil {
+			return sim, fmt.Errorf("start %s: %w", p, err)
+		}
+		if !state.Running {
+			return sim, fmt.Errorf("start %s: the container exited (code %d): %s was not its own", p, state.ExitCode, sim.URL)
+		}
+		sim.NetworkURL = sim.URL
+		return sim, nil
+	}
 	host, err := c.Host(ctx)
 	if err != nil {
 		return sim, fmt.Errorf("start %s: %w", p, err)
@@ -428,6 +471,66 @@ func (s *Session) startContainer(ctx context.Context, image, alias string, p sim
 		return sim, fmt.Errorf("start %s: %w", p, err)
 	}
 	return sim, nil
+}
+
+// hostNetwork returns the options that run a container with host networking, serving on
+// 127.0.0.1:port. The image's HEALTHCHECK would probe port 8080, where nothing listens: when
+// ownImage (the simulator image, whose binary is its health check), the health check probes the
+// chosen port instead; a supplier's image keeps its own.
+func hostNetwork(port string, ownImage bool) []testcontainers.ContainerCustomizer {
+	opts := []testcontainers.ContainerCustomizer{
+		testcontainers.WithHostConfigModifier(func(hc *dockercontainer.HostConfig) { hc.NetworkMode = "host" }),
+	}
+	if ownImage {
+		url := "http://" + net.JoinHostPort(loopback, port) + "/healthz"
+		opts = append(opts, testcontainers.WithConfigModifier(func(cfg *dockercontainer.Config) {
+			cfg.Healthcheck = &dockercontainer.HealthConfig{
+				Test:     []string{"CMD", "/icscert", "healthcheck", "--url", url},
+				Interval: time.Second, Timeout: 2 * time.Second, StartPeriod: 10 * time.Second, Retries: 3,
+			}
+		}))
+	}
+	return opts
+}
+
+// loopback is the address a host-networked container serves on and is reached at.
+const loopback = "127.0.0.1"
+
+// handedOut holds the loopback ports freeLoopbackPort has returned in this process, never
+// returned twice, so that concurrent sessions never give two containers the same port.
+var handedOut struct {
+	sync.Mutex
+	ports map[string]bool
+}
+
+// freeLoopbackPort returns a TCP port free on the loopback address now and not returned before
+// in this process, for a host-networked container to serve on. Another process could take it
+// before the container binds it; the container then exits, and startContainer, which checks
+// that the container still runs once the port answers, reports the failed start.
+func freeLoopbackPort() (string, error) {
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	if handedOut.ports == nil {
+		handedOut.ports = map[string]bool{}
+	}
+	for range 20 {
+		ln, err := net.Listen("tcp", net.JoinHostPort(loopback, "0"))
+		if err != nil {
+			return "", fmt.Errorf("find a free loopback port: %w", err)
+		}
+		_, port, err := net.SplitHostPort(ln.Addr().String())
+		if cerr := ln.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		if err != nil {
+			return "", fmt.Errorf("find a free loopback port: %w", err)
+		}
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port, nil
+		}
+	}
+	return "", errors.New("find a free loopback port: the kernel kept offering ports already handed out")
 }
 
 // reachableURL returns http://host:port for the first of hosts at which /healthz answers 200.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	tclog "github.com/testcontainers/testcontainers-go/log"
 
 	"github.com/icscert/icscert/fixtures"
+	"github.com/icscert/icscert/internal/directory"
 	"github.com/icscert/icscert/simulators"
 	"github.com/icscert/icscert/spec"
 )
@@ -173,6 +175,66 @@ func TestSimulatorsInContainers(t *testing.T) {
 	code, err := sims[0].Exec(ctx, "/icscert", "healthcheck", "--url", sims[1].NetworkURL+"/healthz")
 	require.NoError(t, err)
 	assert.Equal(t, 0, code, "%s reaches %s by its alias on the private network", sims[0].Alias, sims[1].Alias)
+
+	require.NoError(t, sess.Close(ctx))
+	closed = true
+	assertNothingLeft(t, ctx, sess.ID)
+}
+
+// TestExchangeSessionReachesTheHostLoopback starts a product in a session with exchange on:
+// the container runs with host networking on its own loopback port, the harness reaches it at
+// 127.0.0.1:PORT, and the container reaches a listener on this process's loopback address (as
+// the directory, token endpoint, peer and webhook receiver of a run listen). Two products get
+// different ports. Close leaves nothing behind.
+func TestExchangeSessionReachesTheHostLoopback(t *testing.T) {
+	requireDocker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	issuer := newIssuer(t)
+
+	harness := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(harness.Close)
+	require.True(t, strings.HasPrefix(harness.URL, "http://127.0.0.1:"), "the stand-in harness listens on loopback only")
+
+	sess, err := NewSession(ctx, Options{JWKS: issuer.JWKS(), Logger: tclog.TestLogger(t), Exchange: directory.Settings{
+		DirectoryURL: harness.URL + "/directory/v1", TokenURL: harness.URL + "/token",
+		ClientID: "target", ClientSecret: "s3cret", Councils: []string{"202"},
+	}})
+	require.NoError(t, err)
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			assert.NoError(t, sess.Close(context.Background()))
+		}
+	})
+
+	sims, err := sess.Start(ctx, mustProfile(t, "wrenfold@2.0"), mustProfile(t, "tarnline@1.0"))
+	require.NoError(t, err)
+	require.Len(t, sims, 2)
+	assert.NotEqual(t, sims[0].URL, sims[1].URL, "each container serves on its own port")
+	for _, sim := range sims {
+		t.Logf("%s", sim)
+		assert.True(t, strings.HasPrefix(sim.URL, "http://127.0.0.1:"), "reached on the loopback address: %s", sim.URL)
+		assert.Equal(t, sim.URL, sim.NetworkURL, "host-networked containers reach each other at the host URL")
+		status, _, body := get(t, ctx, sim.URL+"/v1/meta", "")
+		require.Equal(t, http.StatusOK, status)
+		var meta spec.Meta
+		require.NoError(t, json.Unmarshal(body, &meta))
+		assert.Contains(t, meta.Product, sim.Profile.Product+" "+sim.Profile.Version, "each port serves its own profile")
+
+		code, err := sim.Exec(ctx, "/icscert", "healthcheck", "--url", harness.URL+"/healthz")
+		require.NoError(t, err)
+		assert.Equal(t, 0, code, "%s reaches the harness's loopback listener %s", sim.Alias, harness.URL)
+	}
+	code, err := sims[0].Exec(ctx, "/icscert", "healthcheck", "--url", sims[1].NetworkURL+"/healthz")
+	require.NoError(t, err)
+	assert.Equal(t, 0, code, "%s reaches %s at its NetworkURL", sims[0].Alias, sims[1].Alias)
 
 	require.NoError(t, sess.Close(ctx))
 	closed = true
