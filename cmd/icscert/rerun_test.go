@@ -186,6 +186,17 @@ func loadDependence(p simulators.Profile) string {
 	return strings.Join(why, "; ")
 }
 
+// rerunTags leaves out the scenarios that need the system to exchange with the run's peer
+// (@peer): a system is configured with one national directory, and two runs at once each serve
+// their own, with peers for the same council, so no one persistent system can be wired to both.
+// It also leaves out the notification scenarios: each subscribes a webhook at the run's own
+// receiver, the contract has no way to end a subscription, and a persistent system keeps
+// retrying the dead receivers of every earlier run, which slows the next run's deliveries
+// beyond what its backoff checks allow (a known gap, noted for the contract). The runs are
+// partial (INCOMPLETE); what they prove is that runs never collide in the records, keys and
+// identifiers they create.
+const rerunTags = "~@peer && ~@NOTIF-001 && ~@NOTIF-002 && ~@NOTIF-003 && ~@NOTIF-004 && ~@SENS-006"
+
 // rerun starts the system called name on a fresh database file and returns the outcomes of
 // five runs in sequence and then two at once.
 func rerun(t *testing.T, name string) []outcome {
@@ -218,7 +229,7 @@ func rerun(t *testing.T, name string) []outcome {
 
 	one := func(i int, addr string) outcome {
 		out := filepath.Join(dir, fmt.Sprintf("run%d", i))
-		cmd := exec.Command(os.Args[0], "run", "--target", target, "--out", out, "--listen", addr)
+		cmd := exec.Command(os.Args[0], "run", "--target", target, "--out", out, "--listen", addr, "--tags", rerunTags)
 		cmd.Env = append(os.Environ(), "ICSCERT_TEST_AS_MAIN=1")
 		logs, err := cmd.CombinedOutput()
 		o := outcome{code: cmd.ProcessState.ExitCode()}
