@@ -5,7 +5,7 @@ GO            ?= go
 BIN           ?= bin
 GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT ?= $(shell $(GO) env GOPATH)/bin/golangci-lint
-TEST_FLAGS    ?= -count=1
+TEST_FLAGS    ?= -count=1 -timeout 30m
 export TESTCONTAINERS_RYUK_DISABLED := true
 
 .PHONY: help build test race lint lint-install demo calibrate serve bench fuzz clean
