@@ -107,7 +107,10 @@ func transportProblem(err error) string {
 		return "the target answered something that is not HTTP (" + msg + ")"
 	case strings.Contains(msg, "response headers exceeded"):
 		return fmt.Sprintf("the target's response headers are larger than %d KiB, the harness's bound (%s)", steps.MaxResponseHeaderBytes>>10, msg)
-	case strings.Contains(msg, "connection reset"), strings.Contains(msg, "EOF"):
+	case strings.Contains(msg, "connection reset"), strings.Contains(msg, "EOF"),
+		strings.Contains(msg, "server closed idle connection"):
+		// The last is how net/http reports a close it saw on a connection it had pooled: the
+		// same hang-up, only noticed before the request was written.
 		return "the target closed the connection without an answer (" + msg + ")"
 	}
 	return "the target is unreachable: " + msg
