@@ -29,7 +29,7 @@ Feature: Transfers between councils
 
   # ---------------------------------------------------------------- XFER-001
 
-  @XFER-001 @XFER-002 @positive @peer
+  @XFER-001 @XFER-002 @positive @peer @pair
   Scenario: The target proposes a transfer to another council's system and stays responsible meanwhile
     Given a child "Amara" known to council 202 with everything a transfer carries
     When council 202's management proposes a transfer of "Amara" to the peer's council
@@ -48,7 +48,7 @@ Feature: Transfers between councils
 
   # ---------------------------------------------------------------- XFER-002
 
-  @XFER-002 @positive @peer
+  @XFER-002 @positive @peer @pair
   Scenario: The target as sender completes only after the receiving system reports the outcome
     Given a child "Amara" known to council 202 with everything a transfer carries
     When council 202's management proposes a transfer of "Amara" to the peer's council
@@ -72,7 +72,7 @@ Feature: Transfers between councils
     And the record of "Bo" names council 202 as responsible on the target
     And the record of "Bo" names council 202 as responsible on the peer
 
-  @XFER-002 @negative @peer
+  @XFER-002 @negative @peer @pair
   Scenario: A transfer the receiving council rejects leaves the target responsible
     Given a child "Amara" known to council 202 with everything a transfer carries
     When council 202's management proposes a transfer of "Amara" to the peer's council
@@ -124,9 +124,45 @@ Feature: Transfers between councils
     And the transfer of "Bo" becomes COMPLETED on the target
     And the transfer of "Bo" becomes COMPLETED on the peer
 
+  @XFER-003 @negative @peer @pair
+  Scenario Outline: A delivery the network disturbs still makes one transfer on the receiving system (<fault> the delivery)
+    Given a child "Dara" known to council 202
+    And the network between the systems <fault> the next delivery of "Dara" to the peer
+    When council 202's management proposes a transfer of "Dara" to the peer's council
+    Then the peer has received the transfer of "Dara"
+    And the peer has taken in the transfer of "Dara" once, whatever the network did
+    When the peer's management accepts the transfer of "Dara"
+    Then the transfer of "Dara" becomes COMPLETED on the target
+    And the transfer of "Dara" becomes COMPLETED on the peer
+    And the peer has taken in the transfer of "Dara" once, whatever the network did
+
+    Examples:
+      | fault                |
+      | drops the request of |
+      | drops the answer to  |
+      | duplicates           |
+      | delays               |
+
+  @XFER-003 @negative @peer
+  Scenario Outline: A delivery to the target that the network disturbs still makes one transfer (<fault> the delivery)
+    Given a child "Eli" known to the peer's council
+    And the network between the systems <fault> the next delivery of "Eli" to the target
+    When the peer's management proposes a transfer of "Eli" to council 202
+    Then the target has received the transfer of "Eli"
+    And the target has taken in the transfer of "Eli" once, whatever the network did
+    When council 202's management accepts the transfer of "Eli" on the target
+    Then the transfer of "Eli" becomes COMPLETED on the peer
+    And the transfer of "Eli" becomes COMPLETED on the target
+    And the target has taken in the transfer of "Eli" once, whatever the network did
+
+    Examples:
+      | fault                |
+      | drops the answer to  |
+      | duplicates           |
+
   # ---------------------------------------------------------------- XFER-004
 
-  @XFER-004 @positive @peer
+  @XFER-004 @positive @peer @pair
   Scenario: Everything the target sends arrives at the receiving system unchanged
     Given a child "Amara" known to council 202 with everything a transfer carries
     When council 202's management proposes a transfer of "Amara" to the peer's council

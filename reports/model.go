@@ -14,8 +14,9 @@ import "time"
 // SchemaVersion is the version of the report.json format, described by the JSON Schema that
 // Schema returns. Bump the major version on any incompatible change; a minor version only adds
 // fields or verdict values, so a reader must treat a verdict it does not know as not passing.
-// 1.1 added the verdicts NOT_TESTED and INCOMPLETE and the fields headline and partial.
-const SchemaVersion = "1.1"
+// 1.1 added the verdicts NOT_TESTED and INCOMPLETE and the fields headline and partial; 1.2
+// added a failure's party and role (which of two exchanging systems is at fault).
+const SchemaVersion = "1.2"
 
 // Verdict is the outcome of a run, a requirement or a scenario.
 type Verdict string
@@ -150,15 +151,29 @@ type Step struct {
 // finding charged to other requirements (a contract violation the contract attributes
 // elsewhere): the scenario then shows that the requirements the failure does not name pass.
 type Failure struct {
-	Requirement  string     `json:"requirement,omitempty"`
-	Requirements []string   `json:"requirements,omitempty"` // when it counts against more than one
-	ChecksHeld   bool       `json:"checksHeld,omitempty"`
-	Message      string     `json:"message"`
-	Pointer      string     `json:"pointer,omitempty"` // JSON Pointer or "header:Name"
-	Expected     string     `json:"expected,omitempty"`
-	Actual       string     `json:"actual,omitempty"`
-	Exchanges    []Exchange `json:"exchanges,omitempty"`
+	Requirement  string   `json:"requirement,omitempty"`
+	Requirements []string `json:"requirements,omitempty"` // when it counts against more than one
+	ChecksHeld   bool     `json:"checksHeld,omitempty"`
+	// Party and Role say who is at fault when two systems exchanged a transfer: Party is
+	// PartyTarget or PartyPeer (empty: the target, as in every single-system check), Role is
+	// RoleSender or RoleReceiver when the fault lies in the exchange itself (the package sent,
+	// or how it was taken in) and empty when it lies in the party's own API.
+	Party     string     `json:"party,omitempty"`
+	Role      string     `json:"role,omitempty"`
+	Message   string     `json:"message"`
+	Pointer   string     `json:"pointer,omitempty"` // JSON Pointer or "header:Name"
+	Expected  string     `json:"expected,omitempty"`
+	Actual    string     `json:"actual,omitempty"`
+	Exchanges []Exchange `json:"exchanges,omitempty"`
 }
+
+// Parties and roles of a Failure.
+const (
+	PartyTarget  = "target"
+	PartyPeer    = "peer"
+	RoleSender   = "SENDER"
+	RoleReceiver = "RECEIVER"
+)
 
 // Exchange is one recorded HTTP request and response.
 type Exchange struct {

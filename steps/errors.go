@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/icscert/icscert/reports"
 )
 
 // TargetError is returned by the instrumented client when the target could not be tested: no
@@ -42,11 +44,18 @@ func Configf(format string, args ...any) error {
 // the responses behind it; empty means those the step received, else the latest one.
 type AssertionError struct {
 	Requirements []string
-	Pointer      string // JSON Pointer into the response body, or "header:Name"
-	Expected     string
-	Actual       string
-	Message      string
-	Evidence     []*Response
+	// Party and Role name the system at fault in a transfer between the target and the peer
+	// (reports.Failure): empty Party is the target; empty Role is a fault of the party's own
+	// API rather than of the exchange.
+	Party, Role string
+	Pointer     string // JSON Pointer into the response body, or "header:Name"
+	Expected    string
+	Actual      string
+	Message     string
+	Evidence    []*Response
+	// Seen are further evidence: exchanges between the two systems that a capture proxy saw
+	// (Wire), already redacted.
+	Seen []reports.Exchange
 }
 
 func (e *AssertionError) Error() string {

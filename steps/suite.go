@@ -80,6 +80,9 @@ type Options struct {
 type Peer struct {
 	BaseURL string // its base URL; Request.Peer sends a request there
 	Council string // the DfE code of the council it serves
+	// Wire is what the capture proxies between the two systems saw; nil when the run put
+	// none between them (the steps then judge from the two systems' APIs alone).
+	Wire Wire
 }
 
 // Suite binds one run's Options to godog. It is immutable and safe for concurrent use by the
@@ -235,9 +238,16 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	Register(sc)
 }
 
-// classify turns the error a step ended with into a Finding.
+// classify turns the error a step ended with into a Finding, and records it.
 func (w *World) classify(st *godog.Step, err error) {
-	f := Finding{StepID: st.Id, StepText: st.Text}
+	f := w.finding(err)
+	f.StepID, f.StepText = st.Id, st.Text
+	w.Record(f)
+}
+
+// finding turns an error of the current step into a Finding.
+func (w *World) finding(err error) Finding {
+	f := Finding{StepID: w.stepID, StepText: w.stepText}
 	f.Failure.Message = w.suite.redactor.Text(err.Error())
 	f.Failure.Exchanges = w.stepEvidence()
 	var te *TargetError
@@ -258,6 +268,7 @@ func (w *World) classify(st *godog.Step, err error) {
 		f.Failure.Pointer = ae.Pointer
 		f.Failure.Expected = w.suite.redactor.Value(ae.Pointer, ae.Expected)
 		f.Failure.Actual = w.suite.redactor.Value(ae.Pointer, ae.Actual)
+		f.Failure.Party, f.Failure.Role = ae.Party, ae.Role
 		if len(ae.Evidence) > 0 {
 			f.Failure.Exchanges = nil
 			for _, r := range ae.Evidence {
@@ -267,13 +278,16 @@ func (w *World) classify(st *godog.Step, err error) {
 	default:
 		f.Verdict = reports.Fail
 	}
+	if ae != nil {
+		f.Failure.Exchanges = append(f.Failure.Exchanges, ae.Seen...)
+	}
 	if f.Verdict == reports.Fail && len(f.Requirements) == 0 {
 		f.Requirements, f.Source = w.Requirements, "scenario"
 	}
 	if len(f.Failure.Exchanges) == 0 {
 		f.Failure.Exchanges = nil
 	}
-	w.Record(f)
+	return f
 }
 
 // stepEvidence returns the exchanges behind the current step: those it sent, else the latest

@@ -56,17 +56,27 @@ type transferCase struct {
 	// transfer; nil unless the child was set up with everything a transfer carries.
 	origin *holding
 
+	// legs are the child's transfers in this scenario, in the order they were proposed.
+	legs []transferLeg
+
 	id        string      // the latest transfer's id
 	sender    string      // where it was proposed: onTarget or onPeer
 	to        string      // the receiving council of the latest transfer
 	key       string      // the Idempotency-Key it was proposed with
 	proposals []*Response // every answer to a proposal of the latest transfer with key
 
+	decided     bool   // the receiving council's management decided on the latest transfer
+	fault       string // the network fault injected into its delivery, "" for none
 	acceptKey   string
 	acceptances []*Response
 
 	pkg        map[string]any // the package the harness delivered as the peer system
 	deliveries []*Response
+}
+
+// transferLeg is one transfer of a child: its id and the system it was proposed on.
+type transferLeg struct {
+	id, sender string
 }
 
 // newTransferState returns the empty state of a scenario.
@@ -260,6 +270,9 @@ func (w *World) propose(alias, system, fromCouncil, toCouncil string, again, new
 	if err != nil {
 		return err
 	}
+	if !again {
+		tc.decided = false
+	}
 	if !again || tc.key == "" || newKey {
 		tc.key = w.nextID("xfer-key")
 		if !again {
@@ -286,6 +299,9 @@ func (w *World) propose(alias, system, fromCouncil, toCouncil string, again, new
 		if v, ok := r.At("/id"); ok {
 			tc.id, _ = v.(string)
 			tc.sender = system
+			if n := len(tc.legs); n == 0 || tc.legs[n-1].id != tc.id {
+				tc.legs = append(tc.legs, transferLeg{id: tc.id, sender: system})
+			}
 		}
 	}
 	return nil
@@ -370,8 +386,9 @@ func (w *World) decide(alias, system, decision string, again bool) error {
 	}
 	tc.acceptances = append(tc.acceptances, r)
 	if r.Status != http.StatusOK {
-		return Failf("status", "200", fmt.Sprintf("%d%s", r.Status, problemHint(r)), "the receiving council's management could not decide on the transfer of %q", alias)
+		return w.blameState(alias, system, "", Failf("status", "200", fmt.Sprintf("%d%s", r.Status, problemHint(r)), "the receiving council's management could not decide on the transfer of %q", alias))
 	}
+	tc.decided = true
 	return nil
 }
 

@@ -85,6 +85,13 @@ func registerTransferFlow(sc glossary) {
 		r := tc.proposals[len(tc.proposals)-1]
 		return expectAnswer(r, http.StatusCreated, "propose the transfer on the peer")
 	})
+	define(sc, `^the network between the systems (drops the request of|drops the answer to|duplicates|delays) the next delivery of "([^"]+)" to `+systemPattern+`$`,
+		func(ctx context.Context, fault, alias, system string) error {
+			return WorldFrom(ctx).injectFault(fault, alias, system)
+		})
+	define(sc, `^`+systemPattern+` has taken in the transfer of "([^"]+)" once, whatever the network did$`, func(ctx context.Context, system, alias string) error {
+		return WorldFrom(ctx).expectTakenInOnce(alias, system)
+	})
 	define(sc, `^`+systemPattern+` has received the transfer of "([^"]+)"$`, func(ctx context.Context, system, alias string) error {
 		return WorldFrom(ctx).expectReceived(alias, system)
 	})
@@ -98,8 +105,9 @@ func registerTransferFlow(sc glossary) {
 		return WorldFrom(ctx).decide(alias, onTarget, "ACCEPTED", true)
 	})
 	define(sc, `^the transfer of "([^"]+)" (?:becomes|is) `+statePattern+` on `+systemPattern+`$`, func(ctx context.Context, alias, state, system string) error {
-		_, err := WorldFrom(ctx).awaitTransfer(alias, system, state)
-		return err
+		w := WorldFrom(ctx)
+		_, err := w.awaitTransfer(alias, system, state)
+		return w.blameState(alias, system, state, err)
 	})
 }
 
@@ -117,7 +125,7 @@ func registerTransferChecks(sc glossary) {
 		if err != nil {
 			return err
 		}
-		return w.expectResponsible(alias, system, code)
+		return w.blameState(alias, system, "", w.expectResponsible(alias, system, code))
 	})
 	define(sc, `^what `+systemPattern+` holds of "([^"]+)" equals what `+systemPattern+` held before the (?:first )?transfer$`,
 		func(ctx context.Context, system, alias, origin string) error {
@@ -135,9 +143,9 @@ func registerTransferChecks(sc glossary) {
 			}
 			got, err := w.holdingOf(tc, system, council)
 			if err != nil {
-				return err
+				return w.blameState(alias, system, "", err)
 			}
-			return expectSameHolding(alias, origin, system, tc.origin, got)
+			return w.expectUnchanged(tc, system, got)
 		})
 	define(sc, `^both proposals name the same transfer$`, func(ctx context.Context) error {
 		return WorldFrom(ctx).expectOneTransfer("proposals", func(tc *transferCase) []*Response { return tc.proposals })
@@ -273,12 +281,12 @@ func registerTransferDeliveries(sc glossary) {
 // expectReceived waits until the child's latest transfer is PROPOSED on system (the receiver)
 // and checks that it is INBOUND from the sender's council to the receiver's.
 func (w *World) expectReceived(alias, system string) error {
-	if _, err := w.awaitTransfer(alias, system, "PROPOSED"); err != nil {
-		return err
-	}
 	tc, err := w.transferCase(alias)
 	if err != nil {
 		return err
+	}
+	if _, err := w.awaitTransfer(alias, system, "PROPOSED"); err != nil {
+		return w.blameDelivery(tc, err)
 	}
 	if err := w.ExpectField("/direction", "INBOUND"); err != nil {
 		return err

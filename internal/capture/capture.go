@@ -91,6 +91,9 @@ type Exchange struct {
 	Method    string `json:"method"`
 	Path      string `json:"path"`
 	Operation string `json:"operation,omitempty"`
+	// TransferID is the transfer the exchange is about: the package's transferId for a
+	// delivery, the path's id for an outcome; "" for anything else.
+	TransferID string `json:"transferId,omitempty"`
 	// IdempotencyKey and Attempt: the request's key, and how many requests with that key
 	// (this one included) reached the proxy; Attempt is 0 without a key.
 	IdempotencyKey string `json:"idempotencyKey,omitempty"`
@@ -154,7 +157,8 @@ type keyState struct {
 	attempts  int
 	forwarded int
 	body      [sha256.Size]byte
-	okStatus  int // the first 2xx the upstream gave, 0 if none yet
+	okStatus  int    // the first 2xx the upstream gave, 0 if none yet
+	okID      string // the transfer id that answer named
 }
 
 // New returns a Proxy forwarding to upstream (a base URL: scheme, host, optional path prefix).
@@ -212,6 +216,29 @@ func (p *Proxy) Exchanges() ([]Exchange, int) {
 	out := append([]Exchange(nil), p.exchanges...)
 	sortBySeq(out)
 	return out, p.notKept
+}
+
+// About returns the exchanges kept about transfer id (Exchange.TransferID), in order, with
+// the findings charged on them.
+func (p *Proxy) About(id string) ([]Exchange, []Finding) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []Exchange
+	seqs := map[int]bool{}
+	for _, e := range p.exchanges {
+		if id != "" && e.TransferID == id {
+			out = append(out, e)
+			seqs[e.Seq] = true
+		}
+	}
+	sortBySeq(out)
+	var fs []Finding
+	for _, f := range p.findings {
+		if seqs[f.Exchange] {
+			fs = append(fs, f)
+		}
+	}
+	return out, fs
 }
 
 // Findings returns a copy of the findings kept, in the order they were found, and how many

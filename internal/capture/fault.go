@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -39,6 +40,9 @@ type Fault struct {
 	// Path matches the request path with path.Match, e.g. "/v1/inbound/transfers/*/outcome";
 	// "" matches any.
 	Path string
+	// Contains, if not empty, matches only requests whose body contains it: the id of one
+	// child, say, so that a fault armed by one scenario never hits another's delivery.
+	Contains string
 	// Times is how many matching exchanges the fault applies to; at least 1.
 	Times int
 	// Delay is the wait of Delay and the longest hold of Reorder.
@@ -101,8 +105,11 @@ func (p *Proxy) Armed() int {
 	return n
 }
 
-func (a *armed) matches(r *http.Request) bool {
+func (a *armed) matches(r *http.Request, body []byte) bool {
 	if a.Method != "" && a.Method != r.Method {
+		return false
+	}
+	if a.Contains != "" && !bytes.Contains(body, []byte(a.Contains)) {
 		return false
 	}
 	if a.Path == "" {
@@ -129,7 +136,7 @@ func (p *Proxy) arm(c *call) action {
 		}
 	}
 	for _, a := range p.faults {
-		if !a.matches(c.req) {
+		if !a.matches(c.req, c.body) {
 			continue
 		}
 		if a.Kind == Reorder && a.holding != nil {

@@ -87,6 +87,7 @@ func (p *Proxy) finish(c *call, start time.Time) {
 		}
 	}
 	findings := p.check(c)
+	c.ex.TransferID = transferOf(c.ex.Operation, c.req.URL.Path, c.body)
 	hash := sha256.Sum256(c.body)
 
 	p.mu.Lock()
@@ -178,8 +179,17 @@ func (p *Proxy) idempotency(c *call, k *keyState, hash [sha256.Size]byte) []Find
 		switch {
 		case a.err != nil:
 		case a.status >= 200 && a.status < 300:
+			id := answerID(a.body)
 			if k.okStatus == 0 {
-				k.okStatus = a.status
+				k.okStatus, k.okID = a.status, id
+				continue
+			}
+			if id != k.okID {
+				out = append(out, Finding{
+					Requirement: "XFER-003", Side: fidelity.Receiver, System: p.opts.Name, Operation: c.ex.Operation,
+					Pointer: "/id", Expected: steps.Clip(k.okID, maxIDBytes), Actual: steps.Clip(id, maxIDBytes),
+					Message: "a repeated delivery under the same Idempotency-Key was answered with another transfer: it was taken in twice",
+				})
 			}
 		case k.okStatus != 0 && a.status != http.StatusTooManyRequests && a.status != http.StatusServiceUnavailable:
 			out = append(out, Finding{
@@ -206,6 +216,40 @@ func (p *Proxy) keepPackage(body []byte) {
 	}
 	p.packages[head.TransferID] = bytes.Clone(body)
 }
+
+// answerID returns the id an answer names (a Transfer's "id"), "" if none.
+func answerID(body []byte) string {
+	var head struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(body, &head) != nil {
+		return ""
+	}
+	return head.ID
+}
+
+// transferOf returns the transfer an exchange of operation op is about: the transferId of a
+// delivered package, the {id} of an outcome's path; "" otherwise.
+func transferOf(op, urlPath string, body []byte) string {
+	switch op {
+	case opDeliver:
+		var head struct {
+			TransferID string `json:"transferId"`
+		}
+		if json.Unmarshal(body, &head) == nil {
+			return steps.Clip(head.TransferID, maxIDBytes)
+		}
+	case opOutcome:
+		id, ok := strings.CutPrefix(urlPath, "/v1/inbound/transfers/")
+		if id, ok2 := strings.CutSuffix(id, "/outcome"); ok && ok2 && !strings.Contains(id, "/") {
+			return steps.Clip(id, maxIDBytes)
+		}
+	}
+	return ""
+}
+
+// maxIDBytes bounds a transfer id kept from what a system sent.
+const maxIDBytes = 128
 
 func sortBySeq(ex []Exchange) {
 	sort.Slice(ex, func(i, j int) bool { return ex[i].Seq < ex[j].Seq })

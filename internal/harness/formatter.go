@@ -1,9 +1,11 @@
 package harness
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cucumber/godog"
@@ -16,15 +18,29 @@ import (
 // formatName is the name the collector is registered under with godog.
 const formatName = "icscert"
 
-// active is the collector of the run in progress. Runs never overlap (runMu), and godog asks
-// for the formatter synchronously inside Run, so reading it from the formatter function is
-// ordered by runMu.
-var active *collector
+// collectors holds the collector of every godog suite in progress, by the suite's name (one
+// per pass of a run, see suiteName). godog hands the suite's name to the formatter function,
+// so runs in one process never share a collector and may overlap.
+var (
+	collectors sync.Map // suite name → *collector
+	suiteSeq   atomic.Int64
+)
 
 func init() {
-	godog.Format(formatName, "icscert result model (internal)", func(string, io.Writer) godog.Formatter {
-		return active
+	godog.Format(formatName, "icscert result model (internal)", func(suite string, _ io.Writer) godog.Formatter {
+		if c, ok := collectors.Load(suite); ok {
+			return c.(*collector)
+		}
+		return nil // not a suite of ours: godog then reports the format as unusable
 	})
+}
+
+// register makes col the formatter of a new godog suite and returns the suite's name and a
+// function that ends the registration.
+func register(col *collector) (string, func()) {
+	name := fmt.Sprintf("icscert-%d", suiteSeq.Add(1))
+	collectors.Store(name, col)
+	return name, func() { collectors.Delete(name) }
 }
 
 // collector is the run's godog formatter. It builds each scenario's steps, statuses and

@@ -224,5 +224,5 @@ func (s *system) stepsPeer() *steps.Peer {
 	if s.peer == nil {
 		return nil
 	}
-	return &steps.Peer{BaseURL: s.peer.baseURL, Council: s.peer.council}
+	return &steps.Peer{BaseURL: s.peer.baseURL, Council: s.peer.council, Wire: s.wire}
 }

@@ -86,20 +86,16 @@ type Config struct {
 // ErrNotWritten is wrapped by Run's error when the report files could not be written.
 var ErrNotWritten = errors.New("the reports were not written")
 
-// runMu serialises runs: godog keeps process-global state (environment variables, the
-// formatter registry), so two suites must never run at once in one process.
-var runMu sync.Mutex
-
 // Run certifies one target and returns the finalised report, also written to cfg.OutDir.
 //
 // Every verdict is in the report, never in the error: a bad target file or tag expression, an
 // unsupported API version or a suite defect gives a CONFIG report with a Message, an
 // unreachable or hanging target an ERROR report. Run returns an error only if the report
 // cannot be finalised or written, or if ctx is cancelled (the report then holds what ran).
-// Run may be called from several goroutines; runs are serialised.
+// Run may be called from several goroutines, and runs may overlap: each has its own national
+// services, systems, listeners and godog suite (godog's only process-wide state is the
+// GODOG_SEED and GODOG_TESTED_PACKAGE environment variables, which nothing reads).
 func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
-	runMu.Lock()
-	defer runMu.Unlock()
 	now := cfg.Clock
 	if now == nil {
 		now = time.Now
@@ -298,6 +294,8 @@ type system struct {
 	national *national
 	// peer is the peer system, nil when no selected scenario needs it.
 	peer *peer
+	// wire is the capture proxies between the target and the peer, nil without a peer.
+	wire *wire
 	// entries are the directory's entries (council → base URL), built by the runner in this
 	// one place: a proxy is put between the two systems by changing them.
 	entries        map[string]string
@@ -364,6 +362,20 @@ func (r *runner) startTarget(ctx context.Context, in *loaded, sel selection) (*s
 		sys.peer = p
 		sys.entries[p.council] = p.baseURL
 		r.progressf("peer system %s serving council %s\n", p.baseURL, p.council)
+		wire, fronts, err := startWire(nat, in.contract, &steps.Redactor{Personal: r.cfg.Redact, Known: r.ledger}, baseURL, p.baseURL)
+		if err != nil {
+			return sys, stopf(reports.Config, "%v", err)
+		}
+		sys.closers = append(sys.closers, wire.close)
+		sys.wire = wire
+		for c := range sys.entries {
+			if c == p.council {
+				sys.entries[c] = fronts["peer"]
+			} else {
+				sys.entries[c] = fronts["target"]
+			}
+		}
+		r.progressf("capture proxies: %s in front of the target, %s in front of the peer\n", fronts["target"], fronts["peer"])
 	}
 	nat.directory.SetEntries(sys.entries)
 
@@ -438,14 +450,14 @@ func (r *runner) runScenarios(ctx context.Context, in *loaded, sel selection, sy
 		{sel.runnable.Without(tagExclusive), concurrency},
 		{sel.runnable.With(tagExclusive), 1},
 	}
-	active = col
-	defer func() { active = nil }()
+	name, unregister := register(col)
+	defer unregister()
 	for _, pass := range passes {
 		if !in.suite.any(pass.tags) {
 			continue
 		}
 		status := godog.TestSuite{
-			Name:                "icscert",
+			Name:                name,
 			ScenarioInitializer: stepSuite.InitializeScenario,
 			Options: &godog.Options{
 				Format:          formatName,
