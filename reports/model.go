@@ -158,13 +158,24 @@ type Failure struct {
 	// PartyTarget or PartyPeer (empty: the target, as in every single-system check), Role is
 	// RoleSender or RoleReceiver when the fault lies in the exchange itself (the package sent,
 	// or how it was taken in) and empty when it lies in the party's own API.
-	Party     string     `json:"party,omitempty"`
-	Role      string     `json:"role,omitempty"`
+	Party string `json:"party,omitempty"`
+	Role  string `json:"role,omitempty"`
+	// Blame lists, for a scenario with several findings, each requirement charged with the
+	// party and role of the finding that charged it (Party and Role above are the primary
+	// finding's).
+	Blame     []Blame    `json:"blame,omitempty"`
 	Message   string     `json:"message"`
 	Pointer   string     `json:"pointer,omitempty"` // JSON Pointer or "header:Name"
 	Expected  string     `json:"expected,omitempty"`
 	Actual    string     `json:"actual,omitempty"`
 	Exchanges []Exchange `json:"exchanges,omitempty"`
+}
+
+// Blame is one requirement a finding charged, and who it charged.
+type Blame struct {
+	Requirement string `json:"requirement"`
+	Party       string `json:"party,omitempty"`
+	Role        string `json:"role,omitempty"`
 }
 
 // Parties and roles of a Failure.

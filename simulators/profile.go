@@ -55,6 +55,31 @@ func (p Profile) BreaksAsSender() []string { return p.BreaksOn(SideSender) }
 // transfer from a conforming sender, the receiver at fault.
 func (p Profile) BreaksAsReceiver() []string { return p.BreaksOn(SideReceiver) }
 
+// PairBreaks returns what a transfer from sender to receiver fails, the sender at fault and
+// the receiver at fault, when both are simulated products: each side's BreaksOn, less a
+// receiver's defect that the sender's own defect leaves nothing to act on (a receiver that
+// ignores the shield shows nothing when the package already came without one: Quirk.MaskedBy).
+func PairBreaks(sender, receiver Profile) (asSender, asReceiver []string) {
+	var recv []string
+	for _, id := range receiver.Quirks {
+		q, ok := LookupQuirk(id)
+		if !ok || q.Side != SideReceiver {
+			continue
+		}
+		masked := false
+		for _, m := range q.MaskedBy {
+			if slices.Contains(sender.Quirks, m) {
+				masked = true
+			}
+		}
+		if !masked {
+			recv = append(recv, q.Breaks...)
+		}
+	}
+	slices.Sort(recv)
+	return sender.BreaksAsSender(), slices.Compact(recv)
+}
+
 // Conformant reports whether the profile is expected to pass the whole suite.
 func (p Profile) Conformant() bool { return len(p.Breaks()) == 0 }
 

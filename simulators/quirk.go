@@ -120,6 +120,9 @@ type Quirk struct {
 	Side Side
 	// Notes explains the expectations.
 	Notes string
+	// MaskedBy lists the sender quirks that leave a receiver quirk nothing to act on in a
+	// pair, so that it shows no failure there (PairBreaks).
+	MaskedBy []string
 
 	// middleware rewrites the product's inbound traffic; nil for a quirk of outgoing traffic only.
 	middleware func(Config) func(http.Handler) http.Handler
@@ -294,6 +297,7 @@ var registry = []Quirk{
 			"the record the receiver imports is not. Shielding must survive transfers (SENS-005) and arrive " +
 			"unchanged (XFER-004). A package of an unshielded record is untouched.",
 		middleware: inboundShieldIgnored,
+		MaskedBy:   []string{QuirkTransferShieldDropped},
 	},
 	{
 		ID: QuirkInboundConsentsDropped, Side: SideReceiver,

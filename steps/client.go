@@ -374,6 +374,9 @@ func (w *World) complete(p *outgoing) (*Response, error) {
 	w.Last = out
 	for _, f := range found {
 		f.Failure.Exchanges = []reports.Exchange{x}
+		if r.Peer {
+			f.Failure.Party = reports.PartyPeer // the peer's own API broke the contract
+		}
 		w.Record(f)
 	}
 	if len(requestDefects) > 0 {

@@ -37,6 +37,9 @@ func (w *World) holdingOf(tc *transferCase, system, council string) (*holding, e
 		if err != nil {
 			return nil, err
 		}
+		if r.Status == http.StatusNotFound && strings.HasPrefix(path, "/v1/consents/") {
+			return nil, nil // a consent the system does not hold: compared as lost
+		}
 		if r.Status != http.StatusOK {
 			return nil, Failf("status", "200", fmt.Sprintf("%d%s", r.Status, problemHint(r)),
 				"the management of council %s could not read %s of %q on %s", council, what, tc.alias, system)
@@ -78,7 +81,9 @@ func (w *World) holdingOf(tc *transferCase, system, council string) (*holding, e
 		if err != nil {
 			return nil, err
 		}
-		consents = append(consents, c)
+		if c != nil {
+			consents = append(consents, c)
+		}
 	}
 	h.snap = snapshotOf(rec, list, consents)
 	return h, nil

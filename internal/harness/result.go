@@ -90,6 +90,15 @@ func scenarioResult(sc suiteScenario, run *scenarioRun, o steps.Outcome, hasOutc
 				}
 				charged = append(charged, f.Requirements...)
 			}
+			if f.Verdict == reports.Fail && (f.Failure.Party != "" || f.Failure.Role != "") {
+				reqs := f.Requirements
+				if len(reqs) == 0 {
+					reqs = sc.Requirements
+				}
+				for _, r := range reqs {
+					failure.Blame = append(failure.Blame, reports.Blame{Requirement: r, Party: f.Failure.Party, Role: f.Failure.Role})
+				}
+			}
 			if i != primary && f.Verdict == reports.Fail {
 				failure.Exchanges = appendNew(failure.Exchanges, f.Failure.Exchanges)
 			}
