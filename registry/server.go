@@ -34,8 +34,8 @@ const maxBody = bundle.MaxSize
 
 // Server serves the registry API. It is safe for concurrent use.
 type Server struct {
-	cfg   *Config
-	st    *store.Store
+	cfg      *Config
+	st       *store.Store
 	now      func() time.Time
 	suite    bundle.Manifest
 	deadline time.Time

@@ -85,4 +85,3 @@ func TestReadinessVerb(t *testing.T) {
 		assert.Contains(t, stderr, tc.stderr, "%v", tc.args)
 	}
 }
-
