@@ -94,6 +94,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/deployment-checks", s.auth(s.recordDeploymentCheck))
 	mux.Handle("GET /v1/deployment-checks", s.auth(s.listDeploymentChecks))
 	mux.Handle("GET /v1/readiness", s.auth(s.getReadiness))
+	mux.HandleFunc("GET /dashboard/", s.serveDashboard) // public, read-only: see dashboard.go
 	return mux
 }
 
