@@ -48,3 +48,20 @@ func TestDeploymentCheckAPI(t *testing.T) {
 		assert.Equal(t, tc.code, p.Code, tc.name)
 	}
 }
+
+// TestConfigDeadline checks the configuration's readiness deadline: a date is the end of that
+// day (UTC), an RFC 3339 time is taken as is, anything else is refused.
+func TestConfigDeadline(t *testing.T) {
+	st, err := store.OpenSQLite(context.Background(), t.TempDir()+"/registry.db")
+	require.NoError(t, err)
+	defer st.Close()
+	for in, want := range map[string]string{"2027-03-31": "2027-03-31T23:59:59Z", "2027-03-31T17:00:00Z": "2027-03-31T17:00:00Z"} {
+		cfg, err := registry.ParseConfig([]byte("principals:\n  - {name: dfe, kind: department, token: t}\ndeadline: "+in+"\n"), ".")
+		require.NoError(t, err, in)
+		s, err := registry.New(registry.Options{Config: cfg, Store: st})
+		require.NoError(t, err)
+		assert.Equal(t, want, s.Deadline().Format("2006-01-02T15:04:05Z07:00"), in)
+	}
+	_, err = registry.ParseConfig([]byte("principals: []\ndeadline: next spring\n"), ".")
+	assert.ErrorContains(t, err, `deadline "next spring"`)
+}
