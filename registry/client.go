@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/icscert/icscert/registry/store"
 )
@@ -51,6 +52,19 @@ func (c *Client) CanIDeploy(ctx context.Context, product, version, council strin
 		return nil, fmt.Errorf("can-i-deploy: %w", err)
 	}
 	return &ans, nil
+}
+
+// Readiness fetches the national readiness as of asOf (the zero time: now).
+func (c *Client) Readiness(ctx context.Context, asOf time.Time) (*Readiness, error) {
+	path := "/v1/readiness"
+	if !asOf.IsZero() {
+		path += "?" + url.Values{"asOf": {asOf.UTC().Format(time.RFC3339)}}.Encode()
+	}
+	var r Readiness
+	if err := c.do(ctx, http.MethodGet, path, nil, &r); err != nil {
+		return nil, fmt.Errorf("readiness: %w", err)
+	}
+	return &r, nil
 }
 
 // Post sends body as JSON to path and decodes the answer into out; for tests and tools.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -39,13 +40,17 @@ const (
 //	    council: "202"                  # DfE code (internal/ident's council list)
 //	    tokenSha256: ...
 //	  - name: dfe
-//	    kind: department                # reads everything, records pair results
-//	    tokenSha256: ...
+//	    kind: department                # reads everything, records pair results and
+//	    tokenSha256: ...                # deployment checks
+//	deadline: 2027-03-31                # optional: the readiness deadline (a date, or RFC 3339)
 //
 // Unknown keys, a duplicate name or token, a council code that is not a known council and a
 // key file that is not an Ed25519 public key are errors.
 type Config struct {
 	Principals []Principal `yaml:"principals"`
+	Deadline   string      `yaml:"deadline"`
+
+	deadline time.Time
 }
 
 // Principal is one holder of a token.
@@ -88,6 +93,17 @@ func ParseConfig(data []byte, dir string) (*Config, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
 		return nil, err
+	}
+	if c.Deadline != "" {
+		var err error
+		if c.deadline, err = time.Parse(time.DateOnly, c.Deadline); err != nil {
+			if c.deadline, err = time.Parse(time.RFC3339, c.Deadline); err != nil {
+				return nil, fmt.Errorf("deadline %q: want a date (2027-03-31) or an RFC 3339 time", c.Deadline)
+			}
+		}
+		if len(c.Deadline) == len(time.DateOnly) {
+			c.deadline = c.deadline.Add(24*time.Hour - time.Second) // the end of that day, UTC
+		}
 	}
 	names, tokens := map[string]bool{}, map[string]bool{}
 	for i := range c.Principals {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/icscert/icscert/registry/store"
 	"github.com/icscert/icscert/reports"
@@ -47,38 +48,11 @@ func (s *Server) Decide(ctx context.Context, product, version, council string) (
 	if err != nil {
 		return nil, err
 	}
-	var cert *store.Submission
-	for i := len(subs) - 1; i >= 0; i-- {
-		if subs[i].Status != "rejected" {
-			cert = &subs[i]
-			break
-		}
-	}
-	now := s.now()
-	if cert == nil {
-		ans.Reasons = append(ans.Reasons, Reason{Code: "NO_CERTIFICATE", Message: fmt.Sprintf("%s %s holds no accepted certificate", product, version)})
-	} else {
+	cert := latestAccepted(subs)
+	if cert != nil {
 		ans.Certificate = cert.ID
-		switch {
-		case cert.Status == "certified":
-		case cert.Verdict == string(reports.Incomplete):
-			ans.Reasons = append(ans.Reasons, Reason{
-				Code:    "INCOMPLETE",
-				Message: fmt.Sprintf("certificate %d of %s %s is INCOMPLETE: MUST requirements were not tested (its report lists them)", cert.ID, product, version),
-			})
-		default:
-			ans.Reasons = append(ans.Reasons, Reason{
-				Code: "NOT_CONFORMANT", Requirements: cert.FailedRequirements,
-				Message: fmt.Sprintf("certificate %d of %s %s is %s: failed %s", cert.ID, product, version, cert.Verdict, strings.Join(cert.FailedRequirements, ", ")),
-			})
-		}
-		if !now.Before(cert.Expires) {
-			ans.Reasons = append(ans.Reasons, Reason{Code: "EXPIRED", Message: fmt.Sprintf("certificate %d expired at %s", cert.ID, cert.Expires.Format("2006-01-02"))})
-		}
-		if cert.SuiteDigest != s.suite.Digest {
-			ans.Reasons = append(ans.Reasons, Reason{Code: "SUITE_NOT_CURRENT", Message: fmt.Sprintf("certificate %d was earned against suite %s, not the current %s", cert.ID, cert.SuiteDigest, s.suite.Digest)})
-		}
 	}
+	ans.Reasons = append(ans.Reasons, s.certificateReasons(cert, product, version, s.now())...)
 	peers, err := s.peers(ctx, product, council)
 	if err != nil {
 		return nil, err
@@ -120,6 +94,47 @@ func (s *Server) Decide(ctx context.Context, product, version, council string) (
 	}
 	ans.Deployable = len(ans.Reasons) == 0
 	return ans, nil
+}
+
+// latestAccepted returns the latest submission of subs (oldest first) that was not rejected,
+// or nil: the certificate that stands for its version.
+func latestAccepted(subs []store.Submission) *store.Submission {
+	for i := len(subs) - 1; i >= 0; i-- {
+		if subs[i].Status != "rejected" {
+			return &subs[i]
+		}
+	}
+	return nil
+}
+
+// certificateReasons lists why cert (nil: none) does not make product at version deployable at
+// time at: none, not conformant (or INCOMPLETE), expired, or earned against another suite than
+// the current one.
+func (s *Server) certificateReasons(cert *store.Submission, product, version string, at time.Time) []Reason {
+	if cert == nil {
+		return []Reason{{Code: "NO_CERTIFICATE", Message: fmt.Sprintf("%s %s holds no accepted certificate", product, version)}}
+	}
+	var out []Reason
+	switch {
+	case cert.Status == "certified":
+	case cert.Verdict == string(reports.Incomplete):
+		out = append(out, Reason{
+			Code:    "INCOMPLETE",
+			Message: fmt.Sprintf("certificate %d of %s %s is INCOMPLETE: MUST requirements were not tested (its report lists them)", cert.ID, product, version),
+		})
+	default:
+		out = append(out, Reason{
+			Code: "NOT_CONFORMANT", Requirements: cert.FailedRequirements,
+			Message: fmt.Sprintf("certificate %d of %s %s is %s: failed %s", cert.ID, product, version, cert.Verdict, strings.Join(cert.FailedRequirements, ", ")),
+		})
+	}
+	if !at.Before(cert.Expires) {
+		out = append(out, Reason{Code: "EXPIRED", Message: fmt.Sprintf("certificate %d expired at %s", cert.ID, cert.Expires.Format("2006-01-02"))})
+	}
+	if cert.SuiteDigest != s.suite.Digest {
+		out = append(out, Reason{Code: "SUITE_NOT_CURRENT", Message: fmt.Sprintf("certificate %d was earned against suite %s, not the current %s", cert.ID, cert.SuiteDigest, s.suite.Digest)})
+	}
+	return out
 }
 
 // peers maps each product version deployed now ("PRODUCT@VERSION") to the councils running

@@ -34,18 +34,25 @@ const maxBody = bundle.MaxSize
 
 // Server serves the registry API. It is safe for concurrent use.
 type Server struct {
-	cfg   *Config
-	st    *store.Store
-	now   func() time.Time
-	suite bundle.Manifest
+	cfg      *Config
+	st       *store.Store
+	now      func() time.Time
+	suite    bundle.Manifest
+	deadline time.Time
 }
 
-// Options configures New. Now defaults to time.Now, Suite to bundle.CurrentSuite.
+// Options configures New. Now defaults to time.Now, Suite to bundle.CurrentSuite, Deadline
+// to the configuration's deadline.
+//
+// Now is the registry's clock: every record is stamped with it and readiness "now" is read
+// from it, so a simulated campaign can run weeks against an embedded registry by advancing
+// its own clock. The API has no way to backdate a record.
 type Options struct {
-	Config *Config
-	Store  *store.Store
-	Now    func() time.Time
-	Suite  bundle.Manifest
+	Config   *Config
+	Store    *store.Store
+	Now      func() time.Time
+	Suite    bundle.Manifest
+	Deadline time.Time
 }
 
 // New returns a server over opts.Store; the caller keeps ownership of the store.
@@ -53,7 +60,10 @@ func New(opts Options) (*Server, error) {
 	if opts.Config == nil || opts.Store == nil {
 		return nil, errors.New("new registry: a config and a store are required")
 	}
-	s := &Server{cfg: opts.Config, st: opts.Store, now: opts.Now, suite: opts.Suite}
+	s := &Server{cfg: opts.Config, st: opts.Store, now: opts.Now, suite: opts.Suite, deadline: opts.Deadline}
+	if s.deadline.IsZero() {
+		s.deadline = opts.Config.deadline
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -81,6 +91,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /v1/pairs", s.auth(s.submitPair))
 	mux.Handle("GET /v1/pairs", s.auth(s.listPairs))
 	mux.Handle("GET /v1/can-i-deploy", s.auth(s.canIDeploy))
+	mux.Handle("POST /v1/deployment-checks", s.auth(s.recordDeploymentCheck))
+	mux.Handle("GET /v1/deployment-checks", s.auth(s.listDeploymentChecks))
+	mux.Handle("GET /v1/readiness", s.auth(s.getReadiness))
+	mux.HandleFunc("GET /dashboard/", s.serveDashboard) // public, read-only: see dashboard.go
 	return mux
 }
 

@@ -31,17 +31,37 @@ const (
 // date of any of its rows and TerminatedOn the termination date of a TERMINATED council, both
 // YYYY-MM-DD or "". Successors lists the DfE codes of the live councils that took over from a
 // TERMINATED council (empty for LIVE ones). FormerGssCodes lists earlier GSS codes of the same
-// DfE code (for example Gateshead's E08000020), sorted.
+// DfE code (for example Gateshead's E08000020), sorted. Region is the ONS code of the English
+// region the council lies in (E12000001 to E12000009, the list's parent_geography_code; "" when
+// the list gives none); RegionName gives its name.
 type Council struct {
 	DfeCode        string
 	GssCode        string
 	Name           string
+	Region         string
 	Status         string
 	OperatingFrom  string
 	TerminatedOn   string
 	Successors     []string
 	FormerGssCodes []string
 }
+
+// regionNames names the nine English regions by their ONS codes.
+var regionNames = map[string]string{
+	"E12000001": "North East",
+	"E12000002": "North West",
+	"E12000003": "Yorkshire and The Humber",
+	"E12000004": "East Midlands",
+	"E12000005": "West Midlands",
+	"E12000006": "East of England",
+	"E12000007": "London",
+	"E12000008": "South East",
+	"E12000009": "South West",
+}
+
+// RegionName returns the English name of the region with ONS code code ("E12000007" is
+// "London"), or "" for a code that is not one of the nine English regions.
+func RegionName(code string) string { return regionNames[code] }
 
 // IsLive reports whether the council is LIVE, so that it may take new responsibility.
 func (c Council) IsLive() bool { return c.Status == StatusLive }
@@ -97,16 +117,20 @@ const (
 	colTo     = "date_of_termination"
 	colStatus = "status"
 	colDfE    = "old_la_code"
+	// colRegion is optional: a list without it loads with every Region "".
+	colRegion = "parent_geography_code"
 )
 
 type councilRow struct {
-	gss, name, status, from, to string
-	line                        int
+	gss, name, region, status, from, to string
+	line                                int
 }
 
 // LoadRegistry reads a council list in the format of the DfE's las.csv (a header row naming at
 // least new_la_code, la_name, date_of_operation, date_of_termination, status and old_la_code;
-// dates dd/mm/yyyy) and returns it as a Registry.
+// dates dd/mm/yyyy) and returns it as a Registry. An optional parent_geography_code column gives
+// each council's Region; a value there that is not one of the nine English region codes is an
+// error.
 //
 // It drops combined "A / B" rows, the BFPO row (GSS code "z" or DfE code 702) and rows whose
 // DfE code is "x". When a DfE code has a live row and terminated rows (a change of GSS code),
@@ -166,6 +190,12 @@ func LoadRegistry(r io.Reader) (*Registry, error) {
 			return nil, bad(colGSS, "GSS code %q is not E and 8 digits", gss)
 		}
 		row := councilRow{gss: gss, name: get(colName)}
+		if _, ok := col[colRegion]; ok {
+			row.region = get(colRegion)
+			if row.region != "" && RegionName(row.region) == "" {
+				return nil, bad(colRegion, "region %q is not an English region code (E12000001 to E12000009)", row.region)
+			}
+		}
 		row.line, _ = cr.FieldPos(0)
 		if row.name == "" {
 			return nil, bad(colName, "the name is empty")
@@ -234,7 +264,7 @@ func mergeRows(dfe string, rs []councilRow) Council {
 			primary = r
 		}
 	}
-	c := Council{DfeCode: dfe, GssCode: primary.gss, Name: primary.name, Status: primary.status}
+	c := Council{DfeCode: dfe, GssCode: primary.gss, Name: primary.name, Region: primary.region, Status: primary.status}
 	if primary.status == StatusTerminated {
 		c.TerminatedOn = primary.to
 	}

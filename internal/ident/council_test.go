@@ -39,6 +39,7 @@ func TestCouncilsLookup(t *testing.T) {
 		found      bool
 		gss        string
 		name       string
+		region     string
 		status     string
 		from       string
 		terminated string
@@ -46,30 +47,30 @@ func TestCouncilsLookup(t *testing.T) {
 		former     []string
 		reason     string
 	}{
-		{"201", true, "E09000001", "City of London", StatusLive, "2009-01-01", "", nil, nil, "DOMAIN §2 example"},
-		{"202", true, "E09000007", "Camden", StatusLive, "2009-01-01", "", nil, nil, "DOMAIN §2 example"},
-		{"213", true, "E09000033", "Westminster", StatusLive, "2009-01-01", "", nil, nil, "data README spot check"},
-		{"801", true, "E06000023", "Bristol, City of", StatusLive, "2009-01-01", "", nil, nil, "a quoted name with a comma"},
-		{"909", true, "E10000006", "Cumbria", StatusTerminated, "2009-01-01", "2023-03-31", []string{"942", "943"}, nil, "DOMAIN §2: Cumbria became Cumberland and Westmorland and Furness"},
-		{"820", true, "E10000001", "Bedfordshire", StatusTerminated, "2009-01-01", "2009-03-31", []string{"822", "823"}, nil, "Bedfordshire → Bedford, Central Bedfordshire"},
-		{"875", true, "E10000004", "Cheshire", StatusTerminated, "2009-01-01", "2009-03-31", []string{"895", "896"}, nil, "Cheshire → Cheshire East, Cheshire West and Chester"},
-		{"835", true, "E10000009", "Dorset", StatusTerminated, "2009-01-01", "2019-03-31", []string{"838", "839"}, nil, "Dorset county → Dorset, and BCP for Christchurch"},
-		{"836", true, "E06000029", "Poole", StatusTerminated, "2009-01-01", "2019-03-31", []string{"839"}, nil, "Poole → BCP"},
-		{"837", true, "E06000028", "Bournemouth", StatusTerminated, "2009-01-01", "2019-03-31", []string{"839"}, nil, "Bournemouth → BCP"},
-		{"928", true, "E10000021", "Northamptonshire", StatusTerminated, "2009-01-01", "2021-03-31", []string{"940", "941"}, nil, "Northamptonshire → North, West Northamptonshire"},
-		{"929", true, "E06000057", "Northumberland", StatusLive, "2009-04-01", "", nil, []string{"E06000048"}, "GSS change: live with the live row's code, operating since the first row"},
-		{"390", true, "E08000037", "Gateshead", StatusLive, "2009-01-01", "", nil, []string{"E08000020"}, "GSS change in 2013"},
-		{"370", true, "E08000038", "Barnsley", StatusLive, "2009-01-01", "", nil, []string{"E08000016"}, "GSS change in 2025"},
-		{"373", true, "E08000039", "Sheffield", StatusLive, "2009-01-01", "", nil, []string{"E08000019"}, "GSS change in 2025"},
-		{"825", true, "E06000060", "Buckinghamshire", StatusLive, "2009-01-01", "", nil, []string{"E10000002"}, "the county became a unitary and kept DfE code 825"},
-		{"815", true, "E06000065", "North Yorkshire", StatusLive, "2009-01-01", "", nil, []string{"E10000023"}, "the county became a unitary and kept DfE code 815"},
-		{"933", true, "E06000066", "Somerset", StatusLive, "2009-01-01", "", nil, []string{"E10000027"}, "the county became a unitary and kept DfE code 933"},
-		{"940", true, "E06000061", "North Northamptonshire", StatusLive, "2021-04-01", "", nil, nil, "a half of a combined row is loaded from its own row"},
-		{"702", false, "", "", "", "", "", nil, nil, "the BFPO row is dropped"},
-		{"x", false, "", "", "", "", "", nil, nil, "rows without a DfE code are dropped"},
-		{"940 / 941", false, "", "", "", "", "", nil, nil, "combined rows are dropped"},
-		{"314 / 318", false, "", "", "", "", "", nil, nil, "combined rows are dropped"},
-		{"999", false, "", "", "", "", "", nil, nil, "no such council"},
+		{"201", true, "E09000001", "City of London", "E12000007", StatusLive, "2009-01-01", "", nil, nil, "DOMAIN §2 example"},
+		{"202", true, "E09000007", "Camden", "E12000007", StatusLive, "2009-01-01", "", nil, nil, "DOMAIN §2 example"},
+		{"213", true, "E09000033", "Westminster", "E12000007", StatusLive, "2009-01-01", "", nil, nil, "data README spot check"},
+		{"801", true, "E06000023", "Bristol, City of", "E12000009", StatusLive, "2009-01-01", "", nil, nil, "a quoted name with a comma"},
+		{"909", true, "E10000006", "Cumbria", "E12000002", StatusTerminated, "2009-01-01", "2023-03-31", []string{"942", "943"}, nil, "DOMAIN §2: Cumbria became Cumberland and Westmorland and Furness"},
+		{"820", true, "E10000001", "Bedfordshire", "E12000006", StatusTerminated, "2009-01-01", "2009-03-31", []string{"822", "823"}, nil, "Bedfordshire → Bedford, Central Bedfordshire"},
+		{"875", true, "E10000004", "Cheshire", "E12000002", StatusTerminated, "2009-01-01", "2009-03-31", []string{"895", "896"}, nil, "Cheshire → Cheshire East, Cheshire West and Chester"},
+		{"835", true, "E10000009", "Dorset", "E12000009", StatusTerminated, "2009-01-01", "2019-03-31", []string{"838", "839"}, nil, "Dorset county → Dorset, and BCP for Christchurch"},
+		{"836", true, "E06000029", "Poole", "E12000009", StatusTerminated, "2009-01-01", "2019-03-31", []string{"839"}, nil, "Poole → BCP"},
+		{"837", true, "E06000028", "Bournemouth", "E12000009", StatusTerminated, "2009-01-01", "2019-03-31", []string{"839"}, nil, "Bournemouth → BCP"},
+		{"928", true, "E10000021", "Northamptonshire", "E12000004", StatusTerminated, "2009-01-01", "2021-03-31", []string{"940", "941"}, nil, "Northamptonshire → North, West Northamptonshire"},
+		{"929", true, "E06000057", "Northumberland", "E12000001", StatusLive, "2009-04-01", "", nil, []string{"E06000048"}, "GSS change: live with the live row's code, operating since the first row"},
+		{"390", true, "E08000037", "Gateshead", "E12000001", StatusLive, "2009-01-01", "", nil, []string{"E08000020"}, "GSS change in 2013"},
+		{"370", true, "E08000038", "Barnsley", "E12000003", StatusLive, "2009-01-01", "", nil, []string{"E08000016"}, "GSS change in 2025"},
+		{"373", true, "E08000039", "Sheffield", "E12000003", StatusLive, "2009-01-01", "", nil, []string{"E08000019"}, "GSS change in 2025"},
+		{"825", true, "E06000060", "Buckinghamshire", "E12000008", StatusLive, "2009-01-01", "", nil, []string{"E10000002"}, "the county became a unitary and kept DfE code 825"},
+		{"815", true, "E06000065", "North Yorkshire", "E12000003", StatusLive, "2009-01-01", "", nil, []string{"E10000023"}, "the county became a unitary and kept DfE code 815"},
+		{"933", true, "E06000066", "Somerset", "E12000009", StatusLive, "2009-01-01", "", nil, []string{"E10000027"}, "the county became a unitary and kept DfE code 933"},
+		{"940", true, "E06000061", "North Northamptonshire", "E12000004", StatusLive, "2021-04-01", "", nil, nil, "a half of a combined row is loaded from its own row"},
+		{"702", false, "", "", "", "", "", "", nil, nil, "the BFPO row is dropped"},
+		{"x", false, "", "", "", "", "", "", nil, nil, "rows without a DfE code are dropped"},
+		{"940 / 941", false, "", "", "", "", "", "", nil, nil, "combined rows are dropped"},
+		{"314 / 318", false, "", "", "", "", "", "", nil, nil, "combined rows are dropped"},
+		{"999", false, "", "", "", "", "", "", nil, nil, "no such council"},
 	}
 	reg := Councils()
 	for _, tc := range tests {
@@ -79,7 +80,7 @@ func TestCouncilsLookup(t *testing.T) {
 			continue
 		}
 		assert.Equal(t, Council{
-			DfeCode: tc.dfe, GssCode: tc.gss, Name: tc.name, Status: tc.status,
+			DfeCode: tc.dfe, GssCode: tc.gss, Name: tc.name, Region: tc.region, Status: tc.status,
 			OperatingFrom: tc.from, TerminatedOn: tc.terminated,
 			Successors: tc.successors, FormerGssCodes: tc.former,
 		}, c, tc.reason)
@@ -221,6 +222,7 @@ func TestLoadRegistry(t *testing.T) {
 		{csvHeader + good + "E09000001,City of London,01/01/2009,,E12000007,E09,London Boroughs,closed,201\n", 3, 68, "status", "an unknown status"},
 		{csvHeader + good + "E09000001,City of London,01/01/2009,,E12000007,E09,London Boroughs,terminated,201\n", 3, 37, "termination date", "terminated without a date"},
 		{csvHeader + good + "E09000099,Camden,01/01/2009,,E12000007,E09,London Boroughs,live,202\n", 3, 60, "already has a live row on line 2", "two live rows for one DfE code"},
+		{csvHeader + good + "E09000001,City of London,01/01/2009,,E12000099,E09,London Boroughs,live,201\n", 3, 38, "not an English region code", "a region code that is not one of the nine"},
 		{csvHeader + good + "E09000001,City of London,01/01/2009\n", 3, 1, "wrong number of fields", "a short record"},
 		{csvHeader + good + "E09000001,\"City of London,01/01/2009,,E12000007,E09,London Boroughs,live,201\n", 3, 0, "quote", "an unterminated quote"},
 		{"new_la_code,la_name\n" + good, 1, 1, "no column \"date_of_operation\"", "a header without the needed columns"},
@@ -262,4 +264,25 @@ func TestLoadRegistrySmall(t *testing.T) {
 	require.ErrorAs(t, reg.CheckNewResponsibility("909"), &e)
 	assert.Equal(t, CodeLATerminated, e.Code)
 	assert.Equal(t, []string{"942"}, e.Successors)
+}
+
+// TestCouncilRegions checks that every LIVE council lies in one of the nine English regions, as
+// the readiness dashboard groups them, with the counts of the embedded list.
+func TestCouncilRegions(t *testing.T) {
+	t.Parallel()
+	counts := map[string]int{}
+	for _, c := range Councils().Live() {
+		require.NotEmpty(t, RegionName(c.Region), "council %s %s has region %q", c.DfeCode, c.Name, c.Region)
+		counts[RegionName(c.Region)]++
+	}
+	assert.Equal(t, map[string]int{
+		"North East": 12, "North West": 24, "Yorkshire and The Humber": 15, "East Midlands": 10,
+		"West Midlands": 14, "East of England": 11, "London": 33, "South East": 19, "South West": 15,
+	}, counts)
+	assert.Equal(t, "London", RegionName("E12000007"))
+	assert.Empty(t, RegionName("E12000010"), "not a region")
+	reg, err := LoadRegistry(strings.NewReader("new_la_code,la_name,date_of_operation,date_of_termination,status,old_la_code\nE09000007,Camden,01/01/2009,,live,202\n"))
+	require.NoError(t, err, "the region column is optional")
+	c, _ := reg.Lookup("202")
+	assert.Empty(t, c.Region)
 }

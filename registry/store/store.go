@@ -1,5 +1,5 @@
 // Package store keeps the certification registry's history: submissions of certificates,
-// council deployments and pair results. History is append-only: the store has no update or
+// council deployments, pair results and deployment checks. History is append-only: the store has no update or
 // delete path, and the database refuses both (triggers on SQLite and on PostgreSQL), so a
 // record once written stays as it was.
 //
@@ -80,6 +80,27 @@ type Pair struct {
 	SubmittedBy        string    `json:"submittedBy"`
 }
 
+// DeploymentCheck is the result of the short deployment check run by the department against a
+// council's own endpoint for the product version it runs: reachable, trusts the national keys,
+// /v1/meta version, directory entry, one transfer with a peer. Failed lists each failed check
+// with its reason; it is empty when the verdict is PASS.
+type DeploymentCheck struct {
+	ID         int64         `json:"id"`
+	RecordedAt time.Time     `json:"recordedAt"`
+	Council    string        `json:"council"`
+	Product    string        `json:"product"`
+	Version    string        `json:"version"`
+	Verdict    string        `json:"verdict"` // PASS or FAIL
+	Failed     []FailedCheck `json:"failed"`
+	RecordedBy string        `json:"recordedBy"`
+}
+
+// FailedCheck is one failed check of a deployment check and why it failed.
+type FailedCheck struct {
+	Check  string `json:"check"`
+	Reason string `json:"reason"`
+}
+
 // Store is the registry's history.
 type Store struct {
 	db       *sql.DB
@@ -91,6 +112,7 @@ var tables = []struct{ name, cols string }{
 	{"submissions", "product TEXT NOT NULL, version TEXT NOT NULL"},
 	{"deployments", "council TEXT NOT NULL, product TEXT NOT NULL"},
 	{"pairs", "sender TEXT NOT NULL, receiver TEXT NOT NULL"},
+	{"deployment_checks", "council TEXT NOT NULL, product TEXT NOT NULL"},
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path; ":memory:" keeps it in
@@ -264,6 +286,17 @@ func (s *Store) AddPair(ctx context.Context, p Pair) (int64, error) {
 // Pairs returns every pair result, oldest first.
 func (s *Store) Pairs(ctx context.Context) ([]Pair, error) {
 	return list(ctx, s, "pairs", "", nil, func(v *Pair, id int64) { v.ID = id })
+}
+
+// AddDeploymentCheck appends c and returns the new id.
+func (s *Store) AddDeploymentCheck(ctx context.Context, c DeploymentCheck) (int64, error) {
+	c.ID = 0
+	return s.insert(ctx, "deployment_checks", "council, product", c, c.Council, c.Product)
+}
+
+// DeploymentChecks returns every deployment check, oldest first.
+func (s *Store) DeploymentChecks(ctx context.Context) ([]DeploymentCheck, error) {
+	return list(ctx, s, "deployment_checks", "", nil, func(v *DeploymentCheck, id int64) { v.ID = id })
 }
 
 // OpenPostgresSchema is OpenPostgres inside the named schema, which it creates if needed: one

@@ -110,6 +110,20 @@ func testRoundTrip(t *testing.T, s *Store) {
 	require.NoError(t, err)
 	require.Len(t, pairs, 1)
 	assert.Equal(t, []string{"XFER-002"}, pairs[0].FailedRequirements)
+
+	at = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	failed := []FailedCheck{{Check: "national-keys", Reason: "the endpoint does not trust the national signing key"}}
+	_, err = s.AddDeploymentCheck(ctx, DeploymentCheck{RecordedAt: at, Council: "202", Product: "Wrenfold", Version: "2.0", Verdict: "FAIL", Failed: failed, RecordedBy: "dfe"})
+	require.NoError(t, err)
+	_, err = s.AddDeploymentCheck(ctx, DeploymentCheck{RecordedAt: at.Add(time.Hour), Council: "202", Product: "Wrenfold", Version: "2.0", Verdict: "PASS", Failed: []FailedCheck{}, RecordedBy: "dfe"})
+	require.NoError(t, err)
+	checks, err := s.DeploymentChecks(ctx)
+	require.NoError(t, err)
+	require.Len(t, checks, 2)
+	assert.Equal(t, failed, checks[0].Failed)
+	assert.True(t, at.Equal(checks[0].RecordedAt))
+	assert.Equal(t, "PASS", checks[1].Verdict, "order is history order")
+	assert.Equal(t, int64(2), checks[1].ID)
 }
 
 // testAppendOnly shows the database itself refuses to change or remove history, whatever
@@ -123,6 +137,8 @@ func testAppendOnly(t *testing.T, s *Store) {
 	require.NoError(t, err)
 	_, err = s.AddDeployment(ctx, Deployment{Council: "202", Product: "Wrenfold", Version: "2.0"})
 	require.NoError(t, err)
+	_, err = s.AddDeploymentCheck(ctx, DeploymentCheck{Council: "202", Product: "Wrenfold", Version: "2.0", Verdict: "PASS"})
+	require.NoError(t, err)
 	for _, stmt := range []string{
 		`UPDATE submissions SET doc = '{}'`,
 		`DELETE FROM submissions`,
@@ -130,6 +146,8 @@ func testAppendOnly(t *testing.T, s *Store) {
 		`DELETE FROM deployments`,
 		`UPDATE pairs SET doc = '{}'`,
 		`DELETE FROM pairs`,
+		`UPDATE deployment_checks SET doc = '{}'`,
+		`DELETE FROM deployment_checks`,
 	} {
 		_, err := s.db.ExecContext(ctx, stmt)
 		require.Error(t, err, stmt)
