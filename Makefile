@@ -30,8 +30,9 @@ lint: lint-install ## go vet and golangci-lint.
 	$(GO) vet ./...
 	$(GOLANGCI_LINT) run ./...
 
-demo: build ## Certify the reference (embedded SQLite) and every simulated product; reports in out/.
+demo: build ## Certify the reference (embedded SQLite) and every simulated product, then the pairwise matrix; reports in out/.
 	$(BIN)/icscert demo --out out
+	$(BIN)/icscert interop --out out/interop --calibrate
 
 calibrate: build ## Prove the suite on every simulated product, each in its own container (needs Docker).
 	$(BIN)/icscert calibrate --containers --out out/calibrate
