@@ -55,7 +55,7 @@ func TestEveryAnswerIsAProblem(t *testing.T) {
 		{"ERR-001/an unknown path", get("/nowhere"), codeNotFound, false},
 		{"ERR-001/a method the resource lacks", "DELETE /v1/meta HTTP/1.1\r\nHost: reference.test\r\n\r\n", codeMethodNotAllowed, false},
 		{"ERR-001/OPTIONS * reaches the handler", "OPTIONS * HTTP/1.1\r\nHost: reference.test\r\n\r\n", codeNotFound, false},
-		{"ERR-001/a query over 8 KiB", get("/v1/audit-events?afterSeq=" + strings.Repeat("9", maxTargetBytes), "Authorization: "+token+"\r\n"), codeInvalidParameter, true},
+		{"ERR-001/a query over 8 KiB", get("/v1/audit-events?afterSeq="+strings.Repeat("9", maxTargetBytes), "Authorization: "+token+"\r\n"), codeInvalidParameter, true},
 		{"ERR-001/a query over 8 KiB on a public path", get("/v1/meta?x=" + strings.Repeat("9", maxTargetBytes)), codeInvalidParameter, false},
 		{"ERR-001/headers over 32 KiB", get("/v1/audit-events", filler(5, 8<<10)...), codeInvalidHeader, true},
 		{"ERR-001/headers over net/http's limit", get("/v1/audit-events", filler(10, 8<<10)...), codeInvalidHeader, false},
