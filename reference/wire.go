@@ -76,12 +76,13 @@ func (l problemListener) Accept() (net.Conn, error) {
 }
 
 // problemConn rewrites net/http's own answers, recognised by their exact form: net/http
-// writes each in one Write, as the first bytes of a response, with a text/plain body or
-// (417) none. The API's handler never answers text/plain or 417.
+// writes each in one Write holding the whole response, with no Date header and a one-line
+// text/plain body, or (417) no body. A handler's answer always has a Date header, and the
+// API's handler never answers text/plain or 417.
 type problemConn struct{ net.Conn }
 
 var (
-	plainErrorRE  = regexp.MustCompile(`^HTTP/1\.1 ([0-9]{3}) ([^\r\n]*)\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n`)
+	plainErrorRE  = regexp.MustCompile(`^HTTP/1\.1 ([0-9]{3}) ([^\r\n]*)\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n[^\r\n]*$`)
 	expectationRE = regexp.MustCompile(`^HTTP/1\.1 417 Expectation Failed\r\n(?:[^\r\n]+\r\n)*\r\n`)
 )
 

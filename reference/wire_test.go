@@ -121,3 +121,45 @@ func rawExchange(t *testing.T, addr, raw string) (*http.Response, []byte) {
 	require.NoError(t, err)
 	return resp, body
 }
+
+// recordingConn keeps what is written to it.
+type recordingConn struct {
+	net.Conn
+	written []byte
+}
+
+func (c *recordingConn) Write(p []byte) (int, error) {
+	c.written = append(c.written, p...)
+	return len(p), nil
+}
+
+func TestListenerRewritesOnlyNetHTTPsOwnAnswers(t *testing.T) {
+	cases := []struct {
+		name      string
+		write     string
+		rewritten bool
+	}{
+		{"net/http's 431", "HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n431 Request Header Fields Too Large", true},
+		{"net/http's 417", "HTTP/1.1 417 Expectation Failed\r\nConnection: close\r\nDate: Sun, 06 Dec 2026 03:50:52 GMT\r\nContent-Length: 0\r\n\r\n", true},
+		{"a handler's sniffed text/plain answer has a Date", "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nDate: Sun, 06 Dec 2026 03:50:52 GMT\r\nContent-Length: 4\r\n\r\noops", false},
+		{"a handler's answer with a body on more lines", "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nline one\r\nline two", false},
+		{"a body chunk", "HTTP/1.1 431 Request Header Fields Too Large is just text here", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recordingConn{}
+			n, err := problemConn{rec}.Write([]byte(tc.write))
+			require.NoError(t, err)
+			assert.Equal(t, len(tc.write), n)
+			if !tc.rewritten {
+				assert.Equal(t, tc.write, string(rec.written))
+				return
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(string(rec.written))), nil)
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+			assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
+			assert.True(t, resp.Close, "the connection closes, as net/http closes it")
+		})
+	}
+}
