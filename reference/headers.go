@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/icscert/icscert/spec"
@@ -183,7 +185,11 @@ func (c *call) readBody() *result {
 		return problem(codeMalformedJSON, "The body could not be read.")
 	}
 	v, err := parseJSON(raw)
-	if err != nil {
+	var badText *textError
+	switch {
+	case errors.As(err, &badText):
+		return invalid(badText.fields)
+	case err != nil:
 		return problem(codeMalformedJSON, "The body is not a single valid JSON document.")
 	}
 	c.rawBody, c.body = raw, v
@@ -215,5 +221,15 @@ func preconditionFailed(version int64) *result {
 func unavailable() *result {
 	res := problem(codeUnavailable, "The server is busy; retry after the time in Retry-After.")
 	res.header = http.Header{"Retry-After": {"1"}}
+	return res
+}
+
+// keysUnavailable is the 503 answer when the token's key cannot be had because the JWKS
+// could not be fetched: the token may be good, so it is not refused with 401. Retry-After is
+// the time until the key source tries again, at least a second.
+func keysUnavailable(wait time.Duration) *result {
+	res := problem(codeUnavailable, "The keys that verify tokens are unavailable; retry after the time in Retry-After.")
+	secs := max(1, int64(math.Ceil(wait.Seconds())))
+	res.header = http.Header{"Retry-After": {strconv.FormatInt(secs, 10)}}
 	return res
 }

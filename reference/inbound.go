@@ -63,6 +63,11 @@ func (c *call) deliverInbound() (*result, error) {
 		return res, err
 	}
 	e := &fieldErrors{}
+	for ptr, d := range map[string]string{"/record/dateOfBirth": pkg.Record.DateOfBirth, "/record/dateOfDeath": pkg.Record.DateOfDeath} {
+		if d > c.todayDate() {
+			e.add(ptr, feRange, "must not be after today ("+c.todayDate()+")")
+		}
+	}
 	if pkg.Record.ID != pkg.ChildID {
 		e.add("/record/id", feRange, "is not the package's childId")
 	}

@@ -135,6 +135,10 @@ func (s *Server) serveProtected(c *call) (res *result) {
 		s.log.Debug("request not authenticated", "reason", err.Error())
 		c.purpose = "" // an unauthenticated caller's claims are not recorded as fact
 		res = unauthenticated()
+		var down *KeysUnavailableError
+		if errors.As(err, &down) {
+			res = keysUnavailable(down.RetryAfter)
+		}
 		s.recordAlone(c, res)
 		return res
 	}
@@ -365,7 +369,7 @@ func (c *call) tierList() []string {
 // decode validates the body against the operation's schema and converts it into dst. A body
 // with field errors gets the 422 problem listing all of them.
 func (c *call) decode(dst any) (*result, error) {
-	e := &fieldErrors{}
+	e := &fieldErrors{today: c.todayDate()}
 	c.op.body.check(e, "", c.body)
 	if !e.empty() {
 		return invalid(e), nil

@@ -129,8 +129,14 @@ func (s *Server) routes() http.Handler {
 	resources = append(resources, s.exchangeResources()...)
 
 	mux := http.NewServeMux()
+	publicPaths := map[string]bool{}
 	for _, res := range resources {
 		mux.Handle(res.path, s.resourceHandler(res))
+		publicPaths[res.path] = res.public
+	}
+	// A path outside /v1/ is public; under it, only the public resources' own paths are.
+	public := func(p string) bool {
+		return publicPaths[p] || (p != "/v1" && !strings.HasPrefix(p, "/v1/"))
 	}
 	notFoundV1 := &op{action: "UNKNOWN_PATH", refusal: true, run: func(*call) (*result, error) { return notFound(), nil }}
 	notFoundPublic := &op{action: "UNKNOWN_PATH", public: true, refusal: true, run: notFoundV1.run}
@@ -142,13 +148,13 @@ func (s *Server) routes() http.Handler {
 		s.serve(w, r, notFoundPublic)
 	})
 	mux.Handle("/", unknown)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.bound(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isCleanPath(r.URL.Path) {
 			unknown.ServeHTTP(w, r)
 			return
 		}
 		mux.ServeHTTP(w, r)
-	})
+	}), public)
 }
 
 // resourceHandler dispatches a resource's requests by method; other methods get 405

@@ -79,6 +79,9 @@ func New(opts Options) (*Server, error) {
 	if opts.Keys == nil {
 		return nil, errors.New("new reference server: no key source")
 	}
+	if l, ok := opts.Keys.(interface{ setLogger(*slog.Logger) }); ok && opts.Logger != nil {
+		l.setLogger(opts.Logger)
+	}
 	if p, ok := opts.Keys.(interface{ preload(context.Context) error }); ok {
 		if err := p.preload(context.Background()); err != nil {
 			return nil, fmt.Errorf("new reference server: %w", err)

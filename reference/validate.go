@@ -34,6 +34,9 @@ const (
 type fieldErrors struct {
 	list       []spec.FieldError
 	successors []string // of a terminated council named in the body
+	// today is the request's calendar date YYYY-MM-DD, for dates that may not be in the
+	// future (dateNode.notFuture). call.decode sets it.
+	today string
 }
 
 // add records one error at an RFC 6901 pointer into the body.
@@ -117,10 +120,11 @@ func (n strNode) check(e *fieldErrors, ptr string, v any) {
 // dateRE is the shape of a calendar date.
 var dateRE = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 
-// dateNode is a real calendar date YYYY-MM-DD.
-type dateNode struct{}
+// dateNode is a real calendar date YYYY-MM-DD; with notFuture, one no later than the
+// request's date (a date of birth or of death is a fact, never a plan).
+type dateNode struct{ notFuture bool }
 
-func (dateNode) check(e *fieldErrors, ptr string, v any) {
+func (n dateNode) check(e *fieldErrors, ptr string, v any) {
 	s, ok := v.(string)
 	if !ok {
 		e.add(ptr, feType, "must be a date string YYYY-MM-DD")
@@ -128,6 +132,15 @@ func (dateNode) check(e *fieldErrors, ptr string, v any) {
 	}
 	if _, ok := parseDate(s); !ok {
 		e.add(ptr, feDate, "must be a real calendar date YYYY-MM-DD")
+		return
+	}
+	if n.notFuture {
+		if e.today == "" {
+			panic("reference: a date bound checked without the request's date")
+		}
+		if s > e.today {
+			e.add(ptr, feRange, "must not be after today ("+e.today+")")
+		}
 	}
 }
 

@@ -126,10 +126,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "seeded %d synthetic children (council 202)\n", len(ids))
 		printSeeded(stdout, base, children)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", srv.Handler())
+	// No ServeMux in front of the reference: it would redirect unclean paths before the
+	// reference could refuse them with a problem.
+	handler := srv.Handler()
 	if issuer != nil {
-		mux.Handle(fixtures.JWKSPath, issuer.Handler())
+		api, jwks := handler, issuer.Handler()
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == fixtures.JWKSPath {
+				jwks.ServeHTTP(w, r)
+				return
+			}
+			api.ServeHTTP(w, r)
+		})
 		if c.tokens != "" {
 			if err := writeSampleTokens(c.tokens, issuer, c.audience); err != nil {
 				_ = ln.Close()
@@ -140,9 +148,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "trusting the built-in sandbox issuer: JWKS at %s%s\n", base, fixtures.JWKSPath)
 	}
 
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	hs := reference.NewHTTPServer(handler, nil)
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(reference.Listener(ln)) }()
 	fmt.Fprintf(stdout, "reference server listening on %s (database %s)\n", base, c.db)
 	fmt.Fprintln(stdout, describeExchange(c.exchange))
 	fmt.Fprintf(stdout, "try: curl -s %s/healthz ; curl -s %s/v1/meta\n", base, base)
