@@ -1,9 +1,11 @@
 package harness
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cucumber/godog"
@@ -16,15 +18,34 @@ import (
 // formatName is the name the collector is registered under with godog.
 const formatName = "icscert"
 
-// active is the collector of the run in progress. Runs never overlap (runMu), and godog asks
-// for the formatter synchronously inside Run, so reading it from the formatter function is
-// ordered by runMu.
-var active *collector
+// collectors holds the collector of each run in progress under its godog suite name: godog
+// hands the formatter function only the suite's name (TestSuite.Name), and runs may overlap.
+// godog v0.16.0 keeps no other state that a run of ours reads: the only process-global state
+// TestSuite.Run touches is its registry of formatters, written once at init, and two
+// environment variables (GODOG_SEED, GODOG_TESTED_PACKAGE) that only godog's own formatters
+// read.
+var (
+	collectors sync.Map // suite name → *collector
+	suiteSeq   atomic.Uint64
+)
 
 func init() {
-	godog.Format(formatName, "icscert result model (internal)", func(string, io.Writer) godog.Formatter {
-		return active
+	godog.Format(formatName, "icscert result model (internal)", func(suite string, _ io.Writer) godog.Formatter {
+		if c, ok := collectors.Load(suite); ok {
+			return c.(*collector)
+		}
+		// Not a suite of Run's: collect into nothing, so that the run reports every selected
+		// scenario as not run rather than crash.
+		return newCollector(nil)
 	})
+}
+
+// register makes col the formatter of a new godog suite and returns the suite's name and a
+// function that unregisters it.
+func register(col *collector) (name string, unregister func()) {
+	name = fmt.Sprintf("icscert-%d", suiteSeq.Add(1))
+	collectors.Store(name, col)
+	return name, func() { collectors.Delete(name) }
 }
 
 // collector is the run's godog formatter. It builds each scenario's steps, statuses and

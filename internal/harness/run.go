@@ -86,20 +86,15 @@ type Config struct {
 // ErrNotWritten is wrapped by Run's error when the report files could not be written.
 var ErrNotWritten = errors.New("the reports were not written")
 
-// runMu serialises runs: godog keeps process-global state (environment variables, the
-// formatter registry), so two suites must never run at once in one process.
-var runMu sync.Mutex
-
 // Run certifies one target and returns the finalised report, also written to cfg.OutDir.
 //
 // Every verdict is in the report, never in the error: a bad target file or tag expression, an
 // unsupported API version or a suite defect gives a CONFIG report with a Message, an
 // unreachable or hanging target an ERROR report. Run returns an error only if the report
 // cannot be finalised or written, or if ctx is cancelled (the report then holds what ran).
-// Run may be called from several goroutines; runs are serialised.
+// Run may be called from several goroutines, and runs may overlap: each has its own godog
+// formatter (see collectors), target, national services and webhook receiver.
 func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
-	runMu.Lock()
-	defer runMu.Unlock()
 	now := cfg.Clock
 	if now == nil {
 		now = time.Now
@@ -438,14 +433,14 @@ func (r *runner) runScenarios(ctx context.Context, in *loaded, sel selection, sy
 		{sel.runnable.Without(tagExclusive), concurrency},
 		{sel.runnable.With(tagExclusive), 1},
 	}
-	active = col
-	defer func() { active = nil }()
+	suiteName, unregister := register(col)
+	defer unregister()
 	for _, pass := range passes {
 		if !in.suite.any(pass.tags) {
 			continue
 		}
 		status := godog.TestSuite{
-			Name:                "icscert",
+			Name:                suiteName,
 			ScenarioInitializer: stepSuite.InitializeScenario,
 			Options: &godog.Options{
 				Format:          formatName,
