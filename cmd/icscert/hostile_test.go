@@ -48,13 +48,13 @@ type hostile struct {
 	// request and the case runs with a short one (hangTimeout). Every other case runs with a
 	// timeout no load reaches (answerTimeout): its verdict comes from what the target sent, and
 	// a busy machine must not turn it into a timeout.
-	hangs bool
-	handler        http.HandlerFunc
-	raw            func(net.Conn) // instead of handler: what to do with each connection
-	target         func(base string) string
-	code           int
-	verdict        reports.Verdict
-	message        string // in report.json's message, when set
+	hangs   bool
+	handler http.HandlerFunc
+	raw     func(net.Conn) // instead of handler: what to do with each connection
+	target  func(base string) string
+	code    int
+	verdict reports.Verdict
+	message string // in report.json's message, when set
 	// seen, when set, collects what the target received; no personal value of it may reach a
 	// report.
 	seen *received
