@@ -624,9 +624,11 @@ func (w *World) expectSigned(alias string) error {
 	return nil
 }
 
-// expectBackoff checks NOTIF-003's backoff: the refused notification was retried, each retry
-// no sooner than the contract's backoff after the attempt before it (1 s, doubling), and the
-// last interval is longer than the first.
+// expectBackoff checks NOTIF-003's backoff: the refused notification was retried at least
+// twice, each retry no sooner than the contract's backoff after the attempt before it (1 s,
+// doubling), so the waits the target kept grow. Only these lower bounds are judged: a busy
+// machine delays any delivery, so how the measured intervals compare with each other (a first
+// retry that came late) says nothing about the target.
 func (w *World) expectBackoff(alias string) error {
 	h, c, err := w.hookAndChild("", alias)
 	if err != nil {
@@ -653,12 +655,6 @@ func (w *World) expectBackoff(alias string) error {
 				Pointer: "webhook:" + h.name, Expected: "at least " + contractBackoff(i+1).String(), Actual: g.Round(time.Millisecond).String(),
 				Evidence: w.deliveryEvidence(h, same),
 			}
-		}
-	}
-	if gaps[len(gaps)-1] <= gaps[0] {
-		return &AssertionError{
-			Message: "the intervals between retries do not grow", Pointer: "webhook:" + h.name,
-			Expected: "a last interval longer than the first", Actual: fmt.Sprint(gaps), Evidence: w.deliveryEvidence(h, same),
 		}
 	}
 	return nil
