@@ -8,7 +8,7 @@ GOLANGCI_LINT ?= $(shell $(GO) env GOPATH)/bin/golangci-lint
 TEST_FLAGS    ?= -count=1 -timeout 30m
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: help build test race lint lint-install demo calibrate serve bench fuzz clean
+.PHONY: help build test test-long race lint lint-install demo calibrate serve bench fuzz clean
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -16,8 +16,16 @@ help: ## List the targets.
 build: ## Build bin/icscert (static, no cgo).
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/icscert ./cmd/icscert
 
-test: ## Run every test (the README's test command).
+# The long proofs: they run only with ICSCERT_LONG=1, which test-long sets (.ci/run runs it
+# after test). Without it they are skipped, or (can-i-deploy, reruns) prove on fewer systems.
+LONG_TESTS := ^(TestSuiteIsExactInContainers|TestTargetFileNamingAnImage|TestCanIDeployEverySimulatedVersion|TestRerunsAgainstOnePersistentSystem)$$
+LONG_PKGS  := ./internal/fleet/ ./cmd/icscert/
+
+test: ## Run every test but the long proofs (the README's test command).
 	$(GO) test $(TEST_FLAGS) ./...
+
+test-long: ## The long proofs: calibration in containers, can-i-deploy for every version, five reruns.
+	ICSCERT_LONG=1 $(GO) test $(TEST_FLAGS) -run '$(LONG_TESTS)' $(LONG_PKGS)
 
 race: ## Run every test with the race detector.
 	$(GO) test $(TEST_FLAGS) -race ./...

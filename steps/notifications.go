@@ -83,6 +83,54 @@ func (w *World) lastHook() (*hookState, error) {
 	return w.notif.last, nil
 }
 
+// hookAndChild is the prologue of the notification steps: the scenario's subscription named
+// name ("" for the latest one) and the child the scenario knows as alias. Either missing is a
+// CONFIG error naming what the scenario lacks.
+func (w *World) hookAndChild(name, alias string) (*hookState, *Child, error) {
+	var h *hookState
+	var err error
+	if name == "" {
+		h, err = w.lastHook()
+	} else {
+		h, err = w.hookNamed(name)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := w.Child(alias)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, c, nil
+}
+
+// Whether refusedAbout waits for the refused notification to be acknowledged first.
+const (
+	asReceived = false
+	untilAcked = true
+)
+
+// refusedAbout returns the first delivery about child c that h refused and every delivery of
+// its eventId, in order of arrival. With untilAcked it first waits (firstRefusedOnceAcked)
+// until one of them was acknowledged. A scenario whose webhook refused no delivery about the
+// child cannot judge retries: that is a CONFIG error, not a failure of the target.
+func (w *World) refusedAbout(h *hookState, c *Child, wait bool) (sink.Delivery, []sink.Delivery, error) {
+	var (
+		refused sink.Delivery
+		same    []sink.Delivery
+		ok      bool
+	)
+	if wait {
+		refused, same, ok = w.firstRefusedOnceAcked(h, c.ID)
+	} else {
+		refused, same, ok = w.firstRefused(h, c.ID)
+	}
+	if !ok {
+		return sink.Delivery{}, nil, Configf("the webhook %q refused no delivery about %q", h.name, c.Alias)
+	}
+	return refused, same, nil
+}
+
 // event is one notification as its deliveries carried it, grouped by the body's eventId.
 type event struct {
 	id         string
@@ -226,12 +274,9 @@ func (w *World) notificationTypes() ([]string, error) {
 }
 
 // receive waits until h has acknowledged count notifications of type typ ("" for any) about
-// child that no earlier step claimed, claims them and returns them.
-func (w *World) receive(h *hookState, alias, typ string, count int) ([]*event, error) {
-	c, err := w.Child(alias)
-	if err != nil {
-		return nil, err
-	}
+// child c that no earlier step claimed, claims them and returns them.
+func (w *World) receive(h *hookState, c *Child, typ string, count int) ([]*event, error) {
+	alias := c.Alias
 	fresh := func(ds []sink.Delivery) []*event {
 		var out []*event
 		for _, e := range eventsAbout(ds, c.ID) {
@@ -287,11 +332,7 @@ func registerNotifications(sc glossary) {
 	})
 	define(sc, `^the webhook "([^"]+)" refuses the next (\d+) deliver(?:y|ies) about "([^"]+)"$`, func(ctx context.Context, name string, n int, alias string) error {
 		w := WorldFrom(ctx)
-		h, err := w.hookNamed(name)
-		if err != nil {
-			return err
-		}
-		c, err := w.Child(alias)
+		h, c, err := w.hookAndChild(name, alias)
 		if err != nil {
 			return err
 		}
@@ -301,11 +342,11 @@ func registerNotifications(sc glossary) {
 	define(sc, `^the webhook "([^"]+)" receives (?:an?|another) "([A-Z_]+)" notification about "([^"]+)"(?: for council (\d{3}))?$`,
 		func(ctx context.Context, name, typ, alias, council string) error {
 			w := WorldFrom(ctx)
-			h, err := w.hookNamed(name)
+			h, c, err := w.hookAndChild(name, alias)
 			if err != nil {
 				return err
 			}
-			got, err := w.receive(h, alias, typ, 1)
+			got, err := w.receive(h, c, typ, 1)
 			if err != nil {
 				return err
 			}
@@ -319,11 +360,11 @@ func registerNotifications(sc glossary) {
 		})
 	define(sc, `^the webhook "([^"]+)" receives (\d+) notifications about "([^"]+)"$`, func(ctx context.Context, name string, n int, alias string) error {
 		w := WorldFrom(ctx)
-		h, err := w.hookNamed(name)
+		h, c, err := w.hookAndChild(name, alias)
 		if err != nil {
 			return err
 		}
-		_, err = w.receive(h, alias, "", n)
+		_, err = w.receive(h, c, "", n)
 		return err
 	})
 	define(sc, `^the notifications about "([^"]+)" have unique event ids and seq numbers from 1 without gaps$`, func(ctx context.Context, alias string) error {
@@ -365,25 +406,32 @@ func (w *World) firstRefused(h *hookState, childID string) (sink.Delivery, []sin
 	return w.firstRefusedIn(h.hook.Deliveries(), childID)
 }
 
-// firstRefusedOnceAcked is firstRefused once one delivery of that notification has been
-// acknowledged (or notifWait has passed): retries are judged when they are over, not while
-// other notifications about the child are still arriving.
+// firstRefusedOnceAcked is firstRefused once the refused notification has been acknowledged
+// (or notifWait has passed): retries are judged when they are over, not while other
+// notifications about the child are still arriving. A retry counts as the refused notification
+// when it has its eventId, or every other member of it (sameEvent): a target that gives a retry
+// a new eventId is then judged at once, not after the whole wait.
 func (w *World) firstRefusedOnceAcked(h *hookState, childID string) (sink.Delivery, []sink.Delivery, bool) {
 	ds, _ := w.wait(h, func(ds []sink.Delivery) bool {
-		_, same, ok := w.firstRefusedIn(ds, childID)
-		return ok && slices.ContainsFunc(same, func(d sink.Delivery) bool { return d.Status >= 200 && d.Status < 300 })
+		refused, _, ok := w.firstRefusedIn(ds, childID)
+		return ok && slices.ContainsFunc(deliveriesAbout(ds, childID), func(d sink.Delivery) bool {
+			return d.N > refused.N && d.Status >= 200 && d.Status < 300 && sameEvent(d.Notification, refused.Notification)
+		})
 	})
 	return w.firstRefusedIn(ds, childID)
+}
+
+// sameEvent reports whether two notifications describe one event: every member but the
+// eventId is equal.
+func sameEvent(a, b sink.Notification) bool {
+	a.EventID, b.EventID = "", ""
+	return a == b
 }
 
 // expectSeqFromOne checks NOTIF-002 on every notification about the child so far: each
 // eventId is one notification whose deliveries agree, and the seqs are 1, 2, ... n.
 func (w *World) expectSeqFromOne(alias string) error {
-	h, err := w.lastHook()
-	if err != nil {
-		return err
-	}
-	c, err := w.Child(alias)
+	h, c, err := w.hookAndChild("", alias)
 	if err != nil {
 		return err
 	}
@@ -440,11 +488,7 @@ func (w *World) consistent(h *hookState, e *event) error {
 // consecutive seqs: no notification about the child was raised between them, whether or not
 // it was delivered.
 func (w *World) expectNothingBetween(alias string) error {
-	h, err := w.lastHook()
-	if err != nil {
-		return err
-	}
-	c, err := w.Child(alias)
+	h, c, err := w.hookAndChild("", alias)
 	if err != nil {
 		return err
 	}
@@ -496,11 +540,7 @@ func (w *World) expectNoUnclaimed(h *hookState, alias, childID string, events []
 // expectOnlyOne checks that the notification claimed about the child is the first raised
 // about it (seq 1) and the only one that arrived.
 func (w *World) expectOnlyOne(alias string) error {
-	h, err := w.lastHook()
-	if err != nil {
-		return err
-	}
-	c, err := w.Child(alias)
+	h, c, err := w.hookAndChild("", alias)
 	if err != nil {
 		return err
 	}
@@ -522,17 +562,13 @@ func (w *World) expectOnlyOne(alias string) error {
 // expectSameOnRetry checks NOTIF-002's duplicate removal: the first delivery about the child
 // that the webhook refused came again, acknowledged, as the same notification.
 func (w *World) expectSameOnRetry(alias string) error {
-	h, err := w.lastHook()
+	h, c, err := w.hookAndChild("", alias)
 	if err != nil {
 		return err
 	}
-	c, err := w.Child(alias)
+	refused, _, err := w.refusedAbout(h, c, untilAcked)
 	if err != nil {
 		return err
-	}
-	refused, _, ok := w.firstRefusedOnceAcked(h, c.ID)
-	if !ok {
-		return Configf("the webhook %q refused no delivery about %q", h.name, alias)
 	}
 	for _, d := range deliveriesAbout(h.hook.Deliveries(), c.ID) {
 		if d.N <= refused.N || d.Status >= 300 {
@@ -563,11 +599,7 @@ var (
 // are present and well formed, X-Webhook-Id is the body's eventId, and the signature verifies
 // with the subscription's secret over the timestamp and the exact body.
 func (w *World) expectSigned(alias string) error {
-	h, err := w.lastHook()
-	if err != nil {
-		return err
-	}
-	c, err := w.Child(alias)
+	h, c, err := w.hookAndChild("", alias)
 	if err != nil {
 		return err
 	}
@@ -603,21 +635,19 @@ func (w *World) expectSigned(alias string) error {
 	return nil
 }
 
-// expectBackoff checks NOTIF-003's backoff: the refused notification was retried, each retry
-// no sooner than the contract's backoff after the attempt before it (1 s, doubling), and the
-// last interval is longer than the first.
+// expectBackoff checks NOTIF-003's backoff: the refused notification was retried at least
+// twice, each retry no sooner than the contract's backoff after the attempt before it (1 s,
+// doubling), so the waits the target kept grow. Only these lower bounds are judged: a busy
+// machine delays any delivery, so how the measured intervals compare with each other (a first
+// retry that came late) says nothing about the target.
 func (w *World) expectBackoff(alias string) error {
-	h, err := w.lastHook()
+	h, c, err := w.hookAndChild("", alias)
 	if err != nil {
 		return err
 	}
-	c, err := w.Child(alias)
+	_, same, err := w.refusedAbout(h, c, untilAcked)
 	if err != nil {
 		return err
-	}
-	_, same, ok := w.firstRefusedOnceAcked(h, c.ID)
-	if !ok {
-		return Configf("the webhook %q refused no delivery about %q", h.name, alias)
 	}
 	if len(same) < 3 {
 		return &AssertionError{
@@ -638,23 +668,13 @@ func (w *World) expectBackoff(alias string) error {
 			}
 		}
 	}
-	if gaps[len(gaps)-1] <= gaps[0] {
-		return &AssertionError{
-			Message: "the intervals between retries do not grow", Pointer: "webhook:" + h.name,
-			Expected: "a last interval longer than the first", Actual: fmt.Sprint(gaps), Evidence: w.deliveryEvidence(h, same),
-		}
-	}
 	return nil
 }
 
 // expectThin checks NOTIF-004's shape on every delivery about the child: only the members of
 // the contract's Notification, all of them, valid against its schema, naming the child.
 func (w *World) expectThin(alias string) error {
-	h, err := w.lastHook()
-	if err != nil {
-		return err
-	}
-	c, err := w.Child(alias)
+	h, c, err := w.hookAndChild("", alias)
 	if err != nil {
 		return err
 	}
@@ -750,11 +770,7 @@ func plainJSON(v any) any {
 // providers of its involvements) appears, as a whole word, in any member name, string, number
 // or header of a delivery about the child, nor in a delivery whose body could not be read.
 func (w *World) expectNoPersonalValues(alias string) error {
-	h, err := w.lastHook()
-	if err != nil {
-		return err
-	}
-	c, err := w.Child(alias)
+	h, c, err := w.hookAndChild("", alias)
 	if err != nil {
 		return err
 	}

@@ -90,11 +90,7 @@ func registerTestClock(sc glossary) {
 // moves the target's clock by the contract's backoff after each refused attempt and waits for
 // the next, until the notification has been attempted n times.
 func (w *World) refuseUntil(alias string, n int) error {
-	h, err := w.lastHook()
-	if err != nil {
-		return err
-	}
-	c, err := w.Child(alias)
+	h, c, err := w.hookAndChild("", alias)
 	if err != nil {
 		return err
 	}
@@ -170,17 +166,13 @@ const (
 // expectDeadLetter reads the subscription until it lists the refused notification about the
 // child as a dead letter with n attempts (NOTIF-003: visible as the contract says).
 func (w *World) expectDeadLetter(name, alias string, n int) error {
-	h, err := w.hookNamed(name)
+	h, c, err := w.hookAndChild(name, alias)
 	if err != nil {
 		return err
 	}
-	c, err := w.Child(alias)
+	refused, _, err := w.refusedAbout(h, c, asReceived)
 	if err != nil {
 		return err
-	}
-	refused, _, ok := w.firstRefused(h, c.ID)
-	if !ok {
-		return Configf("the webhook %q refused no delivery about %q", name, alias)
 	}
 	pause := 100 * time.Millisecond
 	var sub spec.Subscription
@@ -234,17 +226,13 @@ func (w *World) checkDeadLetter(dl spec.DeadLetter, refused sink.Delivery, n int
 // expectNotAgain checks that the dead-lettered notification about the child was attempted no
 // more after the last refusal: every delivery of its eventId was refused.
 func (w *World) expectNotAgain(alias string) error {
-	h, err := w.lastHook()
+	h, c, err := w.hookAndChild("", alias)
 	if err != nil {
 		return err
 	}
-	c, err := w.Child(alias)
+	_, same, err := w.refusedAbout(h, c, asReceived)
 	if err != nil {
 		return err
-	}
-	_, same, ok := w.firstRefused(h, c.ID)
-	if !ok {
-		return Configf("the webhook %q refused no delivery about %q", h.name, alias)
 	}
 	for _, d := range same {
 		if d.Status < 400 {

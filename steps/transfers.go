@@ -29,10 +29,11 @@ const (
 const TransferWait = 60 * time.Second
 
 // transferPoll is the first interval between two reads of a transfer; it doubles up to
-// transferPollMax.
+// transferPollMax. A system usually moves a transfer on within milliseconds, so the first reads
+// come soon; the doubling bounds the reads of a slow one (at most about 70 in TransferWait).
 const (
-	transferPoll    = 200 * time.Millisecond
-	transferPollMax = 2 * time.Second
+	transferPoll    = 25 * time.Millisecond
+	transferPollMax = time.Second
 )
 
 // transferState is what the transfer steps remember in one scenario.

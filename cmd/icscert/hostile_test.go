@@ -44,12 +44,17 @@ type hostile struct {
 	reason string
 	// afterPreflight: GET /v1/meta answers correctly and every other request misbehaves.
 	afterPreflight bool
-	handler        http.HandlerFunc
-	raw            func(net.Conn) // instead of handler: what to do with each connection
-	target         func(base string) string
-	code           int
-	verdict        reports.Verdict
-	message        string // in report.json's message, when set
+	// hangs: the target never finishes answering, so the per-request timeout is what ends each
+	// request and the case runs with a short one (hangTimeout). Every other case runs with a
+	// timeout no load reaches (answerTimeout): its verdict comes from what the target sent, and
+	// a busy machine must not turn it into a timeout.
+	hangs   bool
+	handler http.HandlerFunc
+	raw     func(net.Conn) // instead of handler: what to do with each connection
+	target  func(base string) string
+	code    int
+	verdict reports.Verdict
+	message string // in report.json's message, when set
 	// seen, when set, collects what the target received; no personal value of it may reach a
 	// report.
 	seen *received
@@ -113,11 +118,11 @@ func hostileCases() []hostile {
 		}, code: exitUntestable, verdict: reports.Error, message: "not HTTP"},
 		{reason: "the connection closes without an answer", raw: func(c net.Conn) { _ = c.Close() }, code: exitUntestable, verdict: reports.Error, message: "closed the connection"},
 		{reason: "the connection is reset", raw: reset, code: exitUntestable, verdict: reports.Error},
-		{reason: "no answer at all (slowloris)", raw: func(c net.Conn) {
+		{reason: "no answer at all (slowloris)", hangs: true, raw: func(c net.Conn) {
 			_, _ = io.Copy(io.Discard, c) // until the harness gives up and closes
 			_ = c.Close()
 		}, code: exitUntestable, verdict: reports.Error, message: "not answering"},
-		{reason: "headers trickle in forever", raw: func(c net.Conn) {
+		{reason: "headers trickle in forever", hangs: true, raw: func(c net.Conn) {
 			_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\n"))
 			for i := 0; i < 100; i++ {
 				if _, err := fmt.Fprintf(c, "X-Slow-%d: y\r\n", i); err != nil {
@@ -175,7 +180,7 @@ func hostileCases() []hostile {
 			w.WriteHeader(http.StatusCreated)
 			_, _ = w.Write([]byte("{\"id\":\"\xff\xfe\",\"version\":1}"))
 		}, code: exitFail, verdict: reports.Fail},
-		{reason: "no answer after preflight", afterPreflight: true, handler: func(_ http.ResponseWriter, r *http.Request) {
+		{reason: "no answer after preflight", afterPreflight: true, hangs: true, handler: func(_ http.ResponseWriter, r *http.Request) {
 			// Reading the body lets the server notice the client giving up.
 			_, _ = io.Copy(io.Discard, r.Body)
 			select {
@@ -263,6 +268,13 @@ func peakHeap() (stop func() uint64) {
 	return func() uint64 { close(done); <-finished; return peak.Load() }
 }
 
+// The per-request timeouts of TestHostileTargets: short for a target that hangs, so that the
+// case ends soon, and far beyond any load for a target that answers.
+const (
+	hangTimeout   = "1s"
+	answerTimeout = "30s"
+)
+
 // TestHostileTargets points the real CLI at targets that misbehave before and after preflight.
 // Whatever they do, the run ends within a bounded time and memory, with the right verdict and
 // exit code, and writes every report, each of bounded size. The bounds are generous: they catch
@@ -285,7 +297,11 @@ func TestHostileTargets(t *testing.T) {
 			targetFile := filepath.Join(dir, "target.yaml")
 			require.NoError(t, os.WriteFile(targetFile, []byte(body), 0o644))
 			out := filepath.Join(dir, "out")
-			args := []string{"run", "--target", targetFile, "--out", out, "--timeout", "1s", "--tags", "@ID-001"}
+			timeout := answerTimeout
+			if h.hangs {
+				timeout = hangTimeout
+			}
+			args := []string{"run", "--target", targetFile, "--out", out, "--timeout", timeout, "--tags", "@ID-001"}
 
 			stop := peakHeap()
 			start := time.Now()

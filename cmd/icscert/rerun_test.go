@@ -82,8 +82,8 @@ func (o outcome) String() string {
 }
 
 // TestRerunsAgainstOnePersistentSystem runs the suite repeatedly against one system that keeps
-// its records in one SQLite file, as a supplier's staging server does: five runs one after
-// another, then two at once. Every run must give the verdict and the failed requirements of
+// its records in one SQLite file, as a supplier's staging server does: runs one after another
+// (sequentialReruns: two, five in the long proof), then two at once. Every run must give the verdict and the failed requirements of
 // the first, because each run claims its own identifier block and draws its own names, dates
 // and Idempotency-Keys. By default it proves this on the reference; ICSCERT_RERUN_ALL=1 adds
 // every simulated version (about a minute of wall time per system on two cores), and
@@ -92,12 +92,12 @@ func (o outcome) String() string {
 // A system with a load-dependent quirk (loadDependentQuirks: shed-no-retry-after, i.e.
 // lanternwise) fails more requirements the busier it is, in a run alone on a loaded machine and
 // more so under two runs at once, so identical failures cannot be asked of it. Each of its
-// seven runs is held instead to: the verdict and exit code of run 1, every known defect found,
+// runs is held instead to: the verdict and exit code of run 1, every known defect found,
 // and every further failure shown by its evidence to be a 503 the quirk shed, not a conflict
 // between runs.
 func TestRerunsAgainstOnePersistentSystem(t *testing.T) {
 	if testing.Short() {
-		t.Skip("seven full runs per system; skipped with -short")
+		t.Skip("several full runs per system; skipped with -short")
 	}
 	systems := []string{"reference"}
 	if os.Getenv("ICSCERT_RERUN_ALL") == "1" {
@@ -113,12 +113,12 @@ func TestRerunsAgainstOnePersistentSystem(t *testing.T) {
 		systems = []string{only}
 	}
 	var table strings.Builder
-	fmt.Fprintf(&table, "%-16s | %-40s | %-40s | %-40s | %s\n", "system", "run 1", "run 5", "two at once", "wall")
+	fmt.Fprintf(&table, "%-16s | %-40s | %-40s | %-40s | %s\n", "system", "run 1", fmt.Sprintf("run %d", sequentialReruns()), "two at once", "wall")
 	for _, name := range systems {
 		start := time.Now()
 		runs := rerun(t, name)
-		fmt.Fprintf(&table, "%-16s | %-40s | %-40s | %-40s | %s\n", name, runs[0], runs[4],
-			runs[5].String()+" / "+runs[6].String(), time.Since(start).Round(time.Second))
+		fmt.Fprintf(&table, "%-16s | %-40s | %-40s | %-40s | %s\n", name, runs[0], runs[len(runs)-3],
+			runs[len(runs)-2].String()+" / "+runs[len(runs)-1].String(), time.Since(start).Round(time.Second))
 		want := []string(nil)
 		loadReason := ""
 		if p, ok := simulators.Lookup(name, ""); ok {
@@ -197,8 +197,18 @@ func loadDependence(p simulators.Profile) string {
 // identifiers they create.
 const rerunTags = "~@peer && ~@NOTIF-001 && ~@NOTIF-002 && ~@NOTIF-003 && ~@NOTIF-004 && ~@SENS-006"
 
+// sequentialReruns is how many runs rerun makes one after another before the two at once:
+// two by default (a rerun on the records of an earlier run), five in the long proof
+// (ICSCERT_LONG=1).
+func sequentialReruns() int {
+	if long() {
+		return 5
+	}
+	return 2
+}
+
 // rerun starts the system called name on a fresh database file and returns the outcomes of
-// five runs in sequence and then two at once.
+// sequentialReruns runs in sequence and then two at once.
 func rerun(t *testing.T, name string) []outcome {
 	t.Helper()
 	dir := t.TempDir()
@@ -268,7 +278,7 @@ func rerun(t *testing.T, name string) []outcome {
 		return o
 	}
 	var runs []outcome
-	for i := 1; i <= 5; i++ {
+	for i := 1; i <= sequentialReruns(); i++ {
 		runs = append(runs, one(i, listen[0]))
 	}
 	pair := make([]outcome, 2)

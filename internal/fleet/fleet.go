@@ -7,11 +7,13 @@ package fleet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/icscert/icscert/internal/harness"
@@ -120,6 +122,10 @@ type Options struct {
 	Tags string
 	// Concurrency is the number of scenarios run at once per system.
 	Concurrency int
+	// Parallel is the number of systems certified at once; zero or less means one at a time.
+	// Each system is a separate target with its own harness services, so runs at once never
+	// share state; they share only the machine.
+	Parallel int
 	// Progress, if set, receives one line per system as it finishes.
 	Progress io.Writer
 }
@@ -143,32 +149,79 @@ func (r Result) Calibrated() bool {
 	return r.Report != nil && len(r.Missed) == 0 && len(r.Extra) == 0
 }
 
-// Certify runs the suite against each system in turn (runs never overlap: godog keeps
-// process-wide state) and returns one Result per system, in order. It stops early only when
-// ctx ends or a report cannot be written.
+// Certify runs the suite against each system, opts.Parallel of them at once, and returns one
+// Result per system, in the order of systems. It stops starting systems only when ctx ends or
+// a report cannot be written; it then returns the results of the systems that finished, in
+// order, and the first error.
 func Certify(ctx context.Context, systems []System, opts Options) ([]Result, error) {
-	results := make([]Result, 0, len(systems))
-	for _, s := range systems {
-		start := time.Now()
-		rep, err := harness.Run(ctx, harness.Config{
-			Target:      s.Target,
-			OutDir:      filepath.Join(opts.OutDir, s.Name),
-			Tags:        opts.Tags,
-			Concurrency: opts.Concurrency,
-			Redact:      true,
-		})
-		if err != nil {
-			return results, fmt.Errorf("certify %s: %w", s.Name, err)
+	parallel := max(opts.Parallel, 1)
+	results := make([]Result, len(systems))
+	finished := make([]bool, len(systems))
+	errs := make([]error, len(systems))
+	var (
+		mu     sync.Mutex // guards failed and Progress
+		failed bool
+		wg     sync.WaitGroup
+	)
+	slots := make(chan struct{}, parallel)
+	for i, s := range systems {
+		slots <- struct{}{}
+		mu.Lock()
+		stop := failed || ctx.Err() != nil
+		mu.Unlock()
+		if stop {
+			<-slots
+			break
 		}
-		res := compare(s, rep)
-		res.Duration = time.Since(start)
-		results = append(results, res)
-		if opts.Progress != nil {
-			fmt.Fprintf(opts.Progress, "%-22s %-6s %d requirements failed (%s)\n",
-				s.Name, rep.Verdict, len(res.Failed), res.Duration.Round(time.Millisecond))
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			res, err := certifyOne(ctx, s, opts)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs[i], failed = err, true
+				return
+			}
+			results[i], finished[i] = res, true
+			if opts.Progress != nil {
+				fmt.Fprintf(opts.Progress, "%-22s %-6s %d requirements failed (%s)\n",
+					s.Name, res.Report.Verdict, len(res.Failed), res.Duration.Round(time.Millisecond))
+			}
+		}()
+	}
+	wg.Wait()
+	out := make([]Result, 0, len(systems))
+	for i := range systems {
+		if finished[i] {
+			out = append(out, results[i])
 		}
 	}
-	return results, nil
+	if err := errors.Join(errs...); err != nil {
+		return out, err
+	}
+	if err := ctx.Err(); err != nil && len(out) < len(systems) {
+		return out, fmt.Errorf("certify: %w", err)
+	}
+	return out, nil
+}
+
+// certifyOne runs the suite against one system and compares the report with its expectations.
+func certifyOne(ctx context.Context, s System, opts Options) (Result, error) {
+	start := time.Now()
+	rep, err := harness.Run(ctx, harness.Config{
+		Target:      s.Target,
+		OutDir:      filepath.Join(opts.OutDir, s.Name),
+		Tags:        opts.Tags,
+		Concurrency: opts.Concurrency,
+		Redact:      true,
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("certify %s: %w", s.Name, err)
+	}
+	res := compare(s, rep)
+	res.Duration = time.Since(start)
+	return res, nil
 }
 
 // compare sets the Result's verdict lists from the report and the system's expectations.

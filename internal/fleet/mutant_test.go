@@ -86,7 +86,7 @@ func TestEachDefectFailsOnlyItsRequirement(t *testing.T) {
 		Mutant("purpose-defaulted", "mutant", []string{"AUDIT-002"}, sqlite.Memory, purposeDefaulted),
 		Mutant("audit-tampered", "mutant", []string{"AUDIT-003"}, sqlite.Memory, auditTampered),
 	}
-	results, err := Certify(context.Background(), systems, Options{OutDir: t.TempDir()})
+	results, err := Certify(context.Background(), systems, Options{OutDir: t.TempDir(), Parallel: testParallel})
 	require.NoError(t, err)
 	assertExact(t, results)
 }

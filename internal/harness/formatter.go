@@ -18,12 +18,15 @@ import (
 // formatName is the name the collector is registered under with godog.
 const formatName = "icscert"
 
-// collectors holds the collector of every godog suite in progress, by the suite's name (one
-// per pass of a run, see suiteName). godog hands the suite's name to the formatter function,
-// so runs in one process never share a collector and may overlap.
+// collectors holds the collector of each run in progress under its godog suite name: godog
+// hands the formatter function only the suite's name (TestSuite.Name), and runs may overlap.
+// godog v0.16.0 keeps no other state that a run of ours reads: the only process-global state
+// TestSuite.Run touches is its registry of formatters, written once at init, and two
+// environment variables (GODOG_SEED, GODOG_TESTED_PACKAGE) that only godog's own formatters
+// read.
 var (
 	collectors sync.Map // suite name → *collector
-	suiteSeq   atomic.Int64
+	suiteSeq   atomic.Uint64
 )
 
 func init() {
@@ -31,14 +34,16 @@ func init() {
 		if c, ok := collectors.Load(suite); ok {
 			return c.(*collector)
 		}
-		return nil // not a suite of ours: godog then reports the format as unusable
+		// Not a suite of Run's: collect into nothing, so that the run reports every selected
+		// scenario as not run rather than crash.
+		return newCollector(nil)
 	})
 }
 
 // register makes col the formatter of a new godog suite and returns the suite's name and a
-// function that ends the registration.
-func register(col *collector) (string, func()) {
-	name := fmt.Sprintf("icscert-%d", suiteSeq.Add(1))
+// function that unregisters it.
+func register(col *collector) (name string, unregister func()) {
+	name = fmt.Sprintf("icscert-%d", suiteSeq.Add(1))
 	collectors.Store(name, col)
 	return name, func() { collectors.Delete(name) }
 }

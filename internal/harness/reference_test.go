@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -75,4 +76,36 @@ func assertNothingFailed(t *testing.T, rep *reports.Report) {
 	}
 	assert.Equal(t, reports.Pass, rep.Verdict, "%s", rep.Message)
 	assert.True(t, rep.Conformant)
+}
+
+// TestRunsMayOverlap runs the suite twice at once in this process, each run against its own
+// reference with its own tag selection: each report holds exactly the scenarios its own
+// selection ran, all passed, so godog's outcomes never cross from one run to the other. Under
+// the race detector (.ci/run) it also shows that the runs share no unsynchronised state.
+func TestRunsMayOverlap(t *testing.T) {
+	selections := []string{"@ID-001,@READ-001", "@NOTIF-001,@AUTH-001"}
+	reps := make([]*reports.Report, len(selections))
+	errs := make([]error, len(selections))
+	var wg sync.WaitGroup
+	for i, tags := range selections {
+		wg.Go(func() {
+			reps[i], errs[i] = Run(context.Background(), Config{Target: referenceTarget(t), Tags: tags, Redact: true})
+		})
+	}
+	wg.Wait()
+	for i, tags := range selections {
+		require.NoError(t, errs[i], tags)
+		expr, err := ParseTags(tags)
+		require.NoError(t, err)
+		ran := 0
+		for _, s := range reps[i].Scenarios {
+			if !expr.Match(s.Tags) {
+				assert.Equal(t, reports.Skipped, s.Verdict, "%s: %s is outside the selection", tags, s.ID)
+				continue
+			}
+			ran++
+			assert.Equal(t, reports.Pass, s.Verdict, "%s: %s %s: %+v", tags, s.ID, s.Name, s.Failure)
+		}
+		assert.Positive(t, ran, "%s selects scenarios", tags)
+	}
 }

@@ -92,9 +92,8 @@ var ErrNotWritten = errors.New("the reports were not written")
 // unsupported API version or a suite defect gives a CONFIG report with a Message, an
 // unreachable or hanging target an ERROR report. Run returns an error only if the report
 // cannot be finalised or written, or if ctx is cancelled (the report then holds what ran).
-// Run may be called from several goroutines, and runs may overlap: each has its own national
-// services, systems, listeners and godog suite (godog's only process-wide state is the
-// GODOG_SEED and GODOG_TESTED_PACKAGE environment variables, which nothing reads).
+// Run may be called from several goroutines, and runs may overlap: each has its own godog
+// formatter (see collectors), target, national services and webhook receiver.
 func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	now := cfg.Clock
 	if now == nil {
@@ -450,14 +449,14 @@ func (r *runner) runScenarios(ctx context.Context, in *loaded, sel selection, sy
 		{sel.runnable.Without(tagExclusive), concurrency},
 		{sel.runnable.With(tagExclusive), 1},
 	}
-	name, unregister := register(col)
+	suiteName, unregister := register(col)
 	defer unregister()
 	for _, pass := range passes {
 		if !in.suite.any(pass.tags) {
 			continue
 		}
 		status := godog.TestSuite{
-			Name:                name,
+			Name:                suiteName,
 			ScenarioInitializer: stepSuite.InitializeScenario,
 			Options: &godog.Options{
 				Format:          formatName,
