@@ -18,13 +18,13 @@ build: ## Build bin/icscert (static, no cgo).
 
 # The long proofs: they run only with ICSCERT_LONG=1, which test-long sets (.ci/run runs it
 # after test). Without it they are skipped, or (can-i-deploy, reruns) prove on fewer systems.
-LONG_TESTS := ^(TestSuiteIsExactInContainers|TestTargetFileNamingAnImage|TestCanIDeployEverySimulatedVersion|TestRerunsAgainstOnePersistentSystem)$$
-LONG_PKGS  := ./internal/fleet/ ./cmd/icscert/
+LONG_TESTS := ^(TestMatrixIsExact|TestSuiteIsExactInContainers|TestTargetFileNamingAnImage|TestCanIDeployEverySimulatedVersion|TestRerunsAgainstOnePersistentSystem)$$
+LONG_PKGS  := ./internal/fleet/ ./cmd/icscert/ ./internal/interop/
 
 test: ## Run every test but the long proofs (the README's test command).
 	$(GO) test $(TEST_FLAGS) ./...
 
-test-long: ## The long proofs: calibration in containers, can-i-deploy for every version, five reruns.
+test-long: ## The long proofs: the whole interop matrix, calibration in containers, can-i-deploy for every version, five reruns.
 	ICSCERT_LONG=1 $(GO) test $(TEST_FLAGS) -run '$(LONG_TESTS)' $(LONG_PKGS)
 
 race: ## Run every test with the race detector.
