@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/icscert/icscert/reports"
 )
 
 func TestCLIConventions(t *testing.T) {
@@ -18,7 +20,7 @@ func TestCLIConventions(t *testing.T) {
 		code   int
 		want   []string
 	}{
-		{"--version names the build and the report schema", []string{"--version"}, exitOK, []string{"icscert ", "report schema 1.1"}},
+		{"--version names the build and the report schema", []string{"--version"}, exitOK, []string{"icscert ", "report schema " + reports.SchemaVersion}},
 		{
 			"help VERB prints the verb's usage, flags and exit codes",
 			[]string{"help", "run"},
