@@ -101,18 +101,11 @@ func Start(ctx context.Context, p Profile, opts StartOptions) (*Instance, error)
 		Profile: p.clone(),
 		handler: h,
 		ref:     ref,
-		server:  &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(discardOr(opts.Logger), slog.LevelWarn)},
+		server:  reference.NewHTTPServer(h, opts.Logger),
 		served:  make(chan error, 1),
 	}
-	go func() { in.served <- in.server.Serve(ln) }()
+	go func() { in.served <- in.server.Serve(reference.Listener(ln)) }()
 	return in, nil
-}
-
-func discardOr(l *slog.Logger) slog.Handler {
-	if l == nil {
-		return slog.DiscardHandler
-	}
-	return l.Handler()
 }
 
 // Handler returns the simulated product's handler (the quirks in front of the reference), to

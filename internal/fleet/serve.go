@@ -24,11 +24,11 @@ func serve(h http.Handler, srv *reference.Server) (*served, error) {
 		_ = srv.Close()
 		return nil, fmt.Errorf("serve reference: %w", err)
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	hs := reference.NewHTTPServer(h, nil)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = hs.Serve(ln) // returns http.ErrServerClosed on Shutdown
+		_ = hs.Serve(reference.Listener(ln)) // returns http.ErrServerClosed on Shutdown
 	}()
 	return &served{
 		url: "http://" + ln.Addr().String(),

@@ -156,11 +156,11 @@ func DefaultPeer() *Target {
 				_ = srv.Close()
 				return "", nil, fmt.Errorf("start peer: %w", err)
 			}
-			hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+			hs := reference.NewHTTPServer(srv.Handler(), nil)
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				_ = hs.Serve(ln)
+				_ = hs.Serve(reference.Listener(ln))
 			}()
 			return "http://" + ln.Addr().String(), func() {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
