@@ -216,27 +216,30 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestJWKSFetchIsBounded(t *testing.T) {
+	// Only the key server that never answers needs a short fetch timeout; the others get a
+	// generous one, so that a busy machine sending 1 MiB never turns "too large" into "too slow".
 	cases := []struct {
-		name  string
-		serve func(w http.ResponseWriter, r *http.Request)
-		cause string
+		name    string
+		serve   func(w http.ResponseWriter, r *http.Request)
+		timeout time.Duration
+		cause   string
 	}{
 		{"a document over 1 MiB", func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = w.Write(append([]byte(`{"keys":[],"pad":"`), bytes.Repeat([]byte("x"), jwksMaxBytes)...))
-		}, "exceeds"},
+		}, time.Minute, "exceeds"},
 		{"a key server that never answers", func(_ http.ResponseWriter, r *http.Request) {
 			<-r.Context().Done()
-		}, "deadline exceeded"},
+		}, 50 * time.Millisecond, "deadline exceeded"},
 		{"a document with no usable key", func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = w.Write([]byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}`))
-		}, "no usable"},
+		}, time.Minute, "no usable"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(tc.serve))
 			defer srv.Close()
 			k := JWKSFromURL(srv.URL).(*cachedKeys)
-			k.timeout = 50 * time.Millisecond
+			k.timeout = tc.timeout
 			_, err := k.Key(context.Background(), "a")
 			var down *KeysUnavailableError
 			require.ErrorAs(t, err, &down)

@@ -126,9 +126,17 @@ func (in *Instance) Settle(ctx context.Context) error {
 // and its store. Later calls return the first call's result.
 func (in *Instance) Close() error {
 	in.closeOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// A graceful shutdown waits for requests in flight; on a busy machine one may outlast
+		// the grace, and then the server cuts the remaining connections, which is no fault of
+		// the product's.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		errs := []error{in.server.Shutdown(ctx)}
+		var errs []error
+		if err := in.server.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
+			errs = append(errs, in.server.Close())
+		} else {
+			errs = append(errs, err)
+		}
 		if err := <-in.served; !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}
