@@ -152,7 +152,7 @@ func TestJWKSFetchIsSingleFlight(t *testing.T) {
 		_, cachedWhileHeld = k.Key(context.Background(), "a")
 	})
 	for i, err := range errs {
-		assert.NoError(t, err, "caller %d", i)
+		require.NoError(t, err, "caller %d", i)
 	}
 	require.NoError(t, cachedWhileHeld)
 	assert.EqualValues(t, 2, ks.fetches.Load(), "16 concurrent callers of an unknown key cause one fetch")

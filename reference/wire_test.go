@@ -77,7 +77,7 @@ func TestEveryAnswerIsAProblem(t *testing.T) {
 				h.requests++
 				h.mu.Unlock()
 			}
-			resp, body := rawExchange(t, ln.Addr().String(), tc.raw)
+			resp, body := rawExchange(t, ln.Addr().String(), tc.raw) //nolint:bodyclose // rawExchange reads and closes it
 			reg, found := spec.LookupError(tc.code)
 			require.True(t, found)
 			require.Equal(t, reg.Status, resp.StatusCode, "%s", body)
@@ -97,7 +97,7 @@ func TestEveryAnswerIsAProblem(t *testing.T) {
 		})
 	}
 	t.Run("a good request on the same listener is served as usual", func(t *testing.T) {
-		resp, body := rawExchange(t, ln.Addr().String(), get("/v1/meta"))
+		resp, body := rawExchange(t, ln.Addr().String(), get("/v1/meta")) //nolint:bodyclose // rawExchange reads and closes it
 		require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
 		assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
 	})
@@ -157,6 +157,7 @@ func TestListenerRewritesOnlyNetHTTPsOwnAnswers(t *testing.T) {
 			}
 			resp, err := http.ReadResponse(bufio.NewReader(strings.NewReader(string(rec.written))), nil)
 			require.NoError(t, err)
+			defer func() { _ = resp.Body.Close() }()
 			assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 			assert.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
 			assert.True(t, resp.Close, "the connection closes, as net/http closes it")

@@ -38,6 +38,7 @@ func browserPath(t *testing.T) string {
 // screenshotDir is where the dashboard test leaves its screenshots: $ICSCERT_TEST_OUT or the
 // system temporary folder, under icscert-dashboard.
 func screenshotDir(t *testing.T) string {
+	t.Helper()
 	base := os.Getenv("ICSCERT_TEST_OUT")
 	if base == "" {
 		base = os.TempDir()

@@ -2,7 +2,6 @@ package registry_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -44,7 +43,7 @@ func TestDeploymentCheckAPI(t *testing.T) {
 			continue
 		}
 		var p *registry.Problem
-		require.True(t, errors.As(err, &p), "%s: %v", tc.name, err)
+		require.ErrorAs(t, err, &p, tc.name)
 		assert.Equal(t, tc.code, p.Code, tc.name)
 	}
 }

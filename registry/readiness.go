@@ -238,208 +238,237 @@ func pv(product, version string) string { return product + "@" + version }
 // readinessAt computes readiness from h, the records as of t, without the series.
 func (s *Server) readinessAt(h *history, t time.Time) *Readiness {
 	r := &Readiness{AsOf: t, Suite: s.suite.Digest, Councils: []CouncilReadiness{}, Versions: []VersionStatus{}, Matrix: []MatrixCell{}}
-
-	// Each council's current deployment: its latest declaration per product not withdrawn,
-	// and of those the latest.
-	latestPerProduct := map[[2]string]store.Deployment{}
-	for _, d := range h.deps {
-		latestPerProduct[[2]string{d.Council, d.Product}] = d
-	}
-	current := map[string]store.Deployment{}
-	for _, d := range latestPerProduct {
-		if d.Withdrawn {
-			continue
-		}
-		if prev, ok := current[d.Council]; !ok || d.ID > prev.ID {
-			current[d.Council] = d
-		}
-	}
-	live := ident.Councils().Live()
-	isLive := map[string]bool{}
-	for _, c := range live {
-		isLive[c.DfeCode] = true
-	}
-	deployedAt := map[string][]string{} // product version -> councils
-	for code, d := range current {
-		if isLive[code] {
-			deployedAt[pv(d.Product, d.Version)] = append(deployedAt[pv(d.Product, d.Version)], code)
-		}
-	}
-	for _, cs := range deployedAt {
-		slices.Sort(cs)
-	}
-	deployed := make([]string, 0, len(deployedAt))
-	for k := range deployedAt {
-		deployed = append(deployed, k)
-	}
-	slices.Sort(deployed)
-
-	// Certificates per product version.
-	byVersion := map[string][]store.Submission{}
-	for _, sub := range h.subs {
-		byVersion[pv(sub.Product, sub.Version)] = append(byVersion[pv(sub.Product, sub.Version)], sub)
-	}
-	versions := map[string]*VersionStatus{}
-	versionOf := func(product, version string) *VersionStatus {
-		key := pv(product, version)
-		if v, ok := versions[key]; ok {
-			return v
-		}
-		v := &VersionStatus{Product: product, Version: version, Status: "none", Councils: []string{}}
-		subs := byVersion[key]
-		if len(subs) > 0 {
-			v.Supplier = subs[len(subs)-1].Supplier
-		}
-		cert := latestAccepted(subs)
-		if cert != nil {
-			v.Certificate, v.Status, v.Verdict, v.Expires = cert.ID, cert.Status, cert.Verdict, cert.Expires
-		} else if len(subs) > 0 {
-			v.Status = subs[len(subs)-1].Status
-		}
-		v.Reasons = s.certificateReasons(cert, product, version, t)
-		if v.Reasons == nil {
-			v.Reasons = []Reason{}
-		}
-		v.Valid = len(v.Reasons) == 0
-		if cs, ok := deployedAt[key]; ok {
-			v.Councils = cs
-		}
-		versions[key] = v
-		return v
-	}
-	for _, sub := range h.subs {
-		versionOf(sub.Product, sub.Version)
-	}
-	for _, d := range current {
-		versionOf(d.Product, d.Version)
-	}
-
-	// The latest pair result per direction and the latest deployment check per council
-	// and product version.
-	latestPair := map[string]store.Pair{}
-	for _, p := range h.pairs {
-		latestPair[pv(p.SenderProduct, p.SenderVersion)+">"+pv(p.ReceiverProduct, p.ReceiverVersion)] = p
-	}
-	latestCheck := map[string]store.DeploymentCheck{}
-	for _, c := range h.checks {
-		latestCheck[c.Council+"/"+pv(c.Product, c.Version)] = c
-	}
-
-	for _, sender := range deployed {
-		for _, receiver := range deployed {
-			if sender == receiver {
-				continue
-			}
-			cell := MatrixCell{Sender: sender, Receiver: receiver, Verdict: "NONE", FailedRequirements: []string{}}
-			if p, ok := latestPair[sender+">"+receiver]; ok {
-				cell.Verdict, cell.AtFault = p.Verdict, p.AtFault
-				if p.FailedRequirements != nil {
-					cell.FailedRequirements = p.FailedRequirements
-				}
-			}
-			r.Matrix = append(r.Matrix, cell)
-		}
-	}
-
-	for _, c := range live {
-		cr := CouncilReadiness{
-			Code: c.DfeCode, Name: c.Name, Region: c.Region, RegionName: ident.RegionName(c.Region),
-			Reasons: []Reason{}, FailedRequirements: []string{}, BlockingPeers: []string{},
-		}
-		d, ok := current[c.DfeCode]
-		if !ok {
-			cr.Reasons = append(cr.Reasons, Reason{Code: ReasonNoDeployment, Message: fmt.Sprintf("council %s %s declares no deployment", c.DfeCode, c.Name)})
-			r.Councils = append(r.Councils, cr)
-			continue
-		}
-		cr.Deployment = &d
-		self := pv(d.Product, d.Version)
-		if chk, ok := latestCheck[c.DfeCode+"/"+self]; ok {
-			cr.Check = &chk
-			if chk.Verdict != "PASS" {
-				var what []string
-				for _, f := range chk.Failed {
-					what = append(what, f.Check+": "+f.Reason)
-				}
-				cr.Reasons = append(cr.Reasons, Reason{Code: ReasonCheckFailed, Message: fmt.Sprintf("the deployment check of %s at %s on %s failed: %s",
-					self, d.BaseURL, chk.RecordedAt.Format(time.DateOnly), strings.Join(what, "; "))})
-			}
-		} else {
-			cr.Reasons = append(cr.Reasons, Reason{Code: ReasonNoCheck, Message: fmt.Sprintf("no deployment check of %s at %s has been recorded", self, d.BaseURL)})
-		}
-		v := versionOf(d.Product, d.Version)
-		cr.Certificate = v.Certificate
-		cr.Reasons = append(cr.Reasons, v.Reasons...)
-		blocking := map[string]bool{}
-		for _, peer := range deployed {
-			if peer == self {
-				continue
-			}
-			var councils []string
-			for _, pc := range deployedAt[peer] {
-				if pc != c.DfeCode {
-					councils = append(councils, pc)
-				}
-			}
-			if len(councils) == 0 {
-				continue // only this council runs it (under another product): not a peer elsewhere
-			}
-			var missing []string
-			for _, dir := range [][2]string{{self, peer}, {peer, self}} {
-				p, ok := latestPair[dir[0]+">"+dir[1]]
-				switch {
-				case !ok:
-					missing = append(missing, dir[0]+" -> "+dir[1])
-				case p.Verdict != "PASS":
-					fault := ""
-					if p.AtFault != "" {
-						fault = " (at fault: " + p.AtFault + ")"
-					}
-					cr.Reasons = append(cr.Reasons, Reason{
-						Code: ReasonPairFailed, Requirements: p.FailedRequirements, Councils: councils,
-						Message: fmt.Sprintf("%s -> %s fails %s%s; %s is deployed at councils %s",
-							dir[0], dir[1], strings.Join(p.FailedRequirements, ", "), fault, peer, strings.Join(councils, ", ")),
-					})
-					for _, pc := range councils {
-						blocking[pc] = true
-					}
-				}
-			}
-			if len(missing) > 0 {
-				cr.Reasons = append(cr.Reasons, Reason{
-					Code: ReasonNotPaired, Councils: councils,
-					Message: fmt.Sprintf("no pair result for %s; %s is deployed at councils %s", strings.Join(missing, " nor "), peer, strings.Join(councils, ", ")),
-				})
-				for _, pc := range councils {
-					blocking[pc] = true
-				}
-			}
-		}
-		req := map[string]bool{}
-		for _, reason := range cr.Reasons {
-			for _, id := range reason.Requirements {
-				req[id] = true
-			}
-		}
-		cr.FailedRequirements = sortedSet(req)
-		cr.BlockingPeers = sortedSet(blocking)
-		cr.Ready = len(cr.Reasons) == 0
-		r.Councils = append(r.Councils, cr)
-	}
-	for _, cr := range r.Councils {
+	m := s.momentOf(h, t)
+	r.Matrix = m.matrix()
+	for _, c := range m.live {
+		cr := m.council(c)
 		if cr.Ready {
 			r.Ready++
 		}
+		r.Councils = append(r.Councils, cr)
 	}
 	r.Total = len(r.Councils)
 	r.NotReady = r.Total - r.Ready
-	for _, v := range versions {
+	for _, v := range m.versions {
 		r.Versions = append(r.Versions, *v)
 	}
 	slices.SortFunc(r.Versions, func(a, b VersionStatus) int {
 		return cmp.Or(cmp.Compare(a.Product, b.Product), cmp.Compare(a.Version, b.Version))
 	})
 	return r
+}
+
+// moment is what the history says at one time: each council's current deployment, where
+// each product version is deployed, each version's certificate status, and the latest pair
+// result and deployment check.
+type moment struct {
+	s           *Server
+	t           time.Time
+	live        []ident.Council
+	current     map[string]store.Deployment // council -> its current deployment
+	deployedAt  map[string][]string         // product version -> councils, sorted
+	deployed    []string                    // product versions deployed at live councils, sorted
+	byVersion   map[string][]store.Submission
+	versions    map[string]*VersionStatus
+	latestPair  map[string]store.Pair            // "sender>receiver" -> the latest result
+	latestCheck map[string]store.DeploymentCheck // "council/product@version" -> the latest check
+}
+
+// momentOf builds the moment of h at t.
+func (s *Server) momentOf(h *history, t time.Time) *moment {
+	m := &moment{
+		s: s, t: t, live: ident.Councils().Live(), current: map[string]store.Deployment{}, deployedAt: map[string][]string{},
+		byVersion: map[string][]store.Submission{}, versions: map[string]*VersionStatus{},
+		latestPair: map[string]store.Pair{}, latestCheck: map[string]store.DeploymentCheck{},
+	}
+	// Each council's current deployment: its latest declaration per product not withdrawn,
+	// and of those the latest.
+	latestPerProduct := map[[2]string]store.Deployment{}
+	for _, d := range h.deps {
+		latestPerProduct[[2]string{d.Council, d.Product}] = d
+	}
+	for _, d := range latestPerProduct {
+		if d.Withdrawn {
+			continue
+		}
+		if prev, ok := m.current[d.Council]; !ok || d.ID > prev.ID {
+			m.current[d.Council] = d
+		}
+	}
+	isLive := map[string]bool{}
+	for _, c := range m.live {
+		isLive[c.DfeCode] = true
+	}
+	for code, d := range m.current {
+		if isLive[code] {
+			m.deployedAt[pv(d.Product, d.Version)] = append(m.deployedAt[pv(d.Product, d.Version)], code)
+		}
+	}
+	for k, cs := range m.deployedAt {
+		slices.Sort(cs)
+		m.deployed = append(m.deployed, k)
+	}
+	slices.Sort(m.deployed)
+	for _, sub := range h.subs {
+		m.byVersion[pv(sub.Product, sub.Version)] = append(m.byVersion[pv(sub.Product, sub.Version)], sub)
+	}
+	for _, sub := range h.subs {
+		m.version(sub.Product, sub.Version)
+	}
+	for _, d := range m.current {
+		m.version(d.Product, d.Version)
+	}
+	for _, p := range h.pairs {
+		m.latestPair[pv(p.SenderProduct, p.SenderVersion)+">"+pv(p.ReceiverProduct, p.ReceiverVersion)] = p
+	}
+	for _, c := range h.checks {
+		m.latestCheck[c.Council+"/"+pv(c.Product, c.Version)] = c
+	}
+	return m
+}
+
+// version returns the status of a product version's certificate at the moment.
+func (m *moment) version(product, version string) *VersionStatus {
+	key := pv(product, version)
+	if v, ok := m.versions[key]; ok {
+		return v
+	}
+	v := &VersionStatus{Product: product, Version: version, Status: "none", Councils: []string{}}
+	subs := m.byVersion[key]
+	if len(subs) > 0 {
+		v.Supplier = subs[len(subs)-1].Supplier
+	}
+	cert := latestAccepted(subs)
+	if cert != nil {
+		v.Certificate, v.Status, v.Verdict, v.Expires = cert.ID, cert.Status, cert.Verdict, cert.Expires
+	} else if len(subs) > 0 {
+		v.Status = subs[len(subs)-1].Status
+	}
+	v.Reasons = m.s.certificateReasons(cert, product, version, m.t)
+	if v.Reasons == nil {
+		v.Reasons = []Reason{}
+	}
+	v.Valid = len(v.Reasons) == 0
+	if cs, ok := m.deployedAt[key]; ok {
+		v.Councils = cs
+	}
+	m.versions[key] = v
+	return v
+}
+
+// matrix is the latest pair result between every two product versions deployed.
+func (m *moment) matrix() []MatrixCell {
+	out := []MatrixCell{}
+	for _, sender := range m.deployed {
+		for _, receiver := range m.deployed {
+			if sender == receiver {
+				continue
+			}
+			cell := MatrixCell{Sender: sender, Receiver: receiver, Verdict: "NONE", FailedRequirements: []string{}}
+			if p, ok := m.latestPair[sender+">"+receiver]; ok {
+				cell.Verdict, cell.AtFault = p.Verdict, p.AtFault
+				if p.FailedRequirements != nil {
+					cell.FailedRequirements = p.FailedRequirements
+				}
+			}
+			out = append(out, cell)
+		}
+	}
+	return out
+}
+
+// council judges one live council at the moment.
+func (m *moment) council(c ident.Council) CouncilReadiness {
+	cr := CouncilReadiness{
+		Code: c.DfeCode, Name: c.Name, Region: c.Region, RegionName: ident.RegionName(c.Region),
+		Reasons: []Reason{}, FailedRequirements: []string{}, BlockingPeers: []string{},
+	}
+	d, ok := m.current[c.DfeCode]
+	if !ok {
+		cr.Reasons = append(cr.Reasons, Reason{Code: ReasonNoDeployment, Message: fmt.Sprintf("council %s %s declares no deployment", c.DfeCode, c.Name)})
+		return cr
+	}
+	cr.Deployment = &d
+	self := pv(d.Product, d.Version)
+	if chk, ok := m.latestCheck[c.DfeCode+"/"+self]; ok {
+		cr.Check = &chk
+		if chk.Verdict != "PASS" {
+			var what []string
+			for _, f := range chk.Failed {
+				what = append(what, f.Check+": "+f.Reason)
+			}
+			cr.Reasons = append(cr.Reasons, Reason{Code: ReasonCheckFailed, Message: fmt.Sprintf("the deployment check of %s at %s on %s failed: %s",
+				self, d.BaseURL, chk.RecordedAt.Format(time.DateOnly), strings.Join(what, "; "))})
+		}
+	} else {
+		cr.Reasons = append(cr.Reasons, Reason{Code: ReasonNoCheck, Message: fmt.Sprintf("no deployment check of %s at %s has been recorded", self, d.BaseURL)})
+	}
+	v := m.version(d.Product, d.Version)
+	cr.Certificate = v.Certificate
+	cr.Reasons = append(cr.Reasons, v.Reasons...)
+	blocking := map[string]bool{}
+	for _, peer := range m.deployed {
+		if peer != self {
+			cr.Reasons = append(cr.Reasons, m.peerReasons(c.DfeCode, self, peer, blocking)...)
+		}
+	}
+	req := map[string]bool{}
+	for _, reason := range cr.Reasons {
+		for _, id := range reason.Requirements {
+			req[id] = true
+		}
+	}
+	cr.FailedRequirements = sortedSet(req)
+	cr.BlockingPeers = sortedSet(blocking)
+	cr.Ready = len(cr.Reasons) == 0
+	return cr
+}
+
+// peerReasons returns why council code, running product version self, cannot exchange with
+// the councils running peer: a failed or missing pair result in either direction. Those
+// councils are added to blocking.
+func (m *moment) peerReasons(code, self, peer string, blocking map[string]bool) []Reason {
+	var councils []string
+	for _, pc := range m.deployedAt[peer] {
+		if pc != code {
+			councils = append(councils, pc)
+		}
+	}
+	if len(councils) == 0 {
+		return nil // only this council runs it (under another product): not a peer elsewhere
+	}
+	var reasons []Reason
+	var missing []string
+	for _, dir := range [][2]string{{self, peer}, {peer, self}} {
+		p, ok := m.latestPair[dir[0]+">"+dir[1]]
+		switch {
+		case !ok:
+			missing = append(missing, dir[0]+" -> "+dir[1])
+		case p.Verdict != "PASS":
+			fault := ""
+			if p.AtFault != "" {
+				fault = " (at fault: " + p.AtFault + ")"
+			}
+			reasons = append(reasons, Reason{
+				Code: ReasonPairFailed, Requirements: p.FailedRequirements, Councils: councils,
+				Message: fmt.Sprintf("%s -> %s fails %s%s; %s is deployed at councils %s",
+					dir[0], dir[1], strings.Join(p.FailedRequirements, ", "), fault, peer, strings.Join(councils, ", ")),
+			})
+			for _, pc := range councils {
+				blocking[pc] = true
+			}
+		}
+	}
+	if len(missing) > 0 {
+		reasons = append(reasons, Reason{
+			Code: ReasonNotPaired, Councils: councils,
+			Message: fmt.Sprintf("no pair result for %s; %s is deployed at councils %s", strings.Join(missing, " nor "), peer, strings.Join(councils, ", ")),
+		})
+		for _, pc := range councils {
+			blocking[pc] = true
+		}
+	}
+	return reasons
 }
 
 func sortedSet(m map[string]bool) []string {

@@ -51,8 +51,10 @@ func (s *Server) recordDeploymentCheck(w http.ResponseWriter, r *http.Request, p
 			return
 		}
 	}
-	c := store.DeploymentCheck{RecordedAt: s.now().UTC(), Council: in.Council, Product: in.Product, Version: in.Version,
-		Verdict: in.Verdict, Failed: in.Failed, RecordedBy: p.Name}
+	c := store.DeploymentCheck{
+		RecordedAt: s.now().UTC(), Council: in.Council, Product: in.Product, Version: in.Version,
+		Verdict: in.Verdict, Failed: in.Failed, RecordedBy: p.Name,
+	}
 	id, err := s.st.AddDeploymentCheck(r.Context(), c)
 	if err != nil {
 		writeProblem(w, http.StatusInternalServerError, "INTERNAL_ERROR", "%v", err)

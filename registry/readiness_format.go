@@ -68,8 +68,10 @@ func WriteReadiness(w io.Writer, r *Readiness, format string) error {
 		_ = cw.Write([]string{"council", "name", "region", "product", "version", "ready", "reasons", "failed_requirements", "blocking_peers"})
 		for _, c := range r.Councils {
 			product, version := councilVersion(c)
-			_ = cw.Write([]string{c.Code, c.Name, c.RegionName, product, version, strconv.FormatBool(c.Ready),
-				strings.Join(reasonCodes(c.Reasons), ";"), strings.Join(c.FailedRequirements, ";"), strings.Join(c.BlockingPeers, ";")})
+			_ = cw.Write([]string{
+				c.Code, c.Name, c.RegionName, product, version, strconv.FormatBool(c.Ready),
+				strings.Join(reasonCodes(c.Reasons), ";"), strings.Join(c.FailedRequirements, ";"), strings.Join(c.BlockingPeers, ";"),
+			})
 		}
 		cw.Flush()
 		return cw.Error()

@@ -25,38 +25,52 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 func fixedReadiness() *registry.Readiness {
 	at := time.Date(2026, 12, 14, 9, 0, 0, 0, time.UTC)
 	dep := func(code, product, version string) *store.Deployment {
-		return &store.Deployment{ID: 1, DeclaredAt: at.Add(-30 * 24 * time.Hour), Council: code, Product: product, Version: version,
-			BaseURL: "https://cre.council-" + code + ".example.invalid", DeclaredBy: "council-" + code}
+		return &store.Deployment{
+			ID: 1, DeclaredAt: at.Add(-30 * 24 * time.Hour), Council: code, Product: product, Version: version,
+			BaseURL: "https://cre.council-" + code + ".example.invalid", DeclaredBy: "council-" + code,
+		}
 	}
 	return &registry.Readiness{
 		AsOf: at, Suite: "sha256:0000", Total: 3, Ready: 1, NotReady: 2,
 		Councils: []registry.CouncilReadiness{
-			{Code: "201", Name: "City of London", Region: "E12000007", RegionName: "London", Ready: true, Deployment: dep("201", "Wrenfold", "2.0"),
+			{
+				Code: "201", Name: "City of London", Region: "E12000007", RegionName: "London", Ready: true, Deployment: dep("201", "Wrenfold", "2.0"),
 				Check:       &store.DeploymentCheck{ID: 1, RecordedAt: at.Add(-20 * 24 * time.Hour), Council: "201", Product: "Wrenfold", Version: "2.0", Verdict: "PASS", Failed: []store.FailedCheck{}, RecordedBy: "dfe"},
-				Certificate: 1, Reasons: []registry.Reason{}, FailedRequirements: []string{}, BlockingPeers: []string{}},
-			{Code: "801", Name: "Bristol, City of", Region: "E12000009", RegionName: "South West", Deployment: dep("801", "Hearthstone", "1.0"), Certificate: 2,
+				Certificate: 1, Reasons: []registry.Reason{}, FailedRequirements: []string{}, BlockingPeers: []string{},
+			},
+			{
+				Code: "801", Name: "Bristol, City of", Region: "E12000009", RegionName: "South West", Deployment: dep("801", "Hearthstone", "1.0"), Certificate: 2,
 				Reasons: []registry.Reason{
 					{Code: "NO_DEPLOYMENT_CHECK", Message: "no deployment check of Hearthstone@1.0 at https://cre.council-801.example.invalid has been recorded"},
 					{Code: "NOT_CONFORMANT", Message: "certificate 2 of Hearthstone 1.0 is FAIL: failed XFER-002", Requirements: []string{"XFER-002"}},
 					{Code: "PAIR_FAILED", Message: "Wrenfold@2.0 -> Hearthstone@1.0 fails XFER-002 (at fault: receiver); Wrenfold@2.0 is deployed at councils 201", Requirements: []string{"XFER-002"}, Councils: []string{"201"}},
 				},
-				FailedRequirements: []string{"XFER-002"}, BlockingPeers: []string{"201"}},
-			{Code: "202", Name: "Camden | <b>test</b>", Region: "E12000007", RegionName: "London",
-				Reasons: []registry.Reason{{Code: "NO_DEPLOYMENT", Message: "council 202 Camden declares no deployment"}}, FailedRequirements: []string{}, BlockingPeers: []string{}},
+				FailedRequirements: []string{"XFER-002"}, BlockingPeers: []string{"201"},
+			},
+			{
+				Code: "202", Name: "Camden | <b>test</b>", Region: "E12000007", RegionName: "London",
+				Reasons: []registry.Reason{{Code: "NO_DEPLOYMENT", Message: "council 202 Camden declares no deployment"}}, FailedRequirements: []string{}, BlockingPeers: []string{},
+			},
 		},
 		Versions: []registry.VersionStatus{
-			{Product: "Hearthstone", Version: "1.0", Supplier: "pellow", Certificate: 2, Status: "not-conformant", Verdict: "FAIL", Expires: at.Add(300 * 24 * time.Hour),
-				Reasons: []registry.Reason{{Code: "NOT_CONFORMANT", Message: "certificate 2 of Hearthstone 1.0 is FAIL: failed XFER-002", Requirements: []string{"XFER-002"}}}, Councils: []string{"801"}},
-			{Product: "Wrenfold", Version: "2.0", Supplier: "larkspur", Certificate: 1, Status: "certified", Verdict: "PASS", Expires: at.Add(300 * 24 * time.Hour),
-				Valid: true, Reasons: []registry.Reason{}, Councils: []string{"201"}},
+			{
+				Product: "Hearthstone", Version: "1.0", Supplier: "pellow", Certificate: 2, Status: "not-conformant", Verdict: "FAIL", Expires: at.Add(300 * 24 * time.Hour),
+				Reasons: []registry.Reason{{Code: "NOT_CONFORMANT", Message: "certificate 2 of Hearthstone 1.0 is FAIL: failed XFER-002", Requirements: []string{"XFER-002"}}}, Councils: []string{"801"},
+			},
+			{
+				Product: "Wrenfold", Version: "2.0", Supplier: "larkspur", Certificate: 1, Status: "certified", Verdict: "PASS", Expires: at.Add(300 * 24 * time.Hour),
+				Valid: true, Reasons: []registry.Reason{}, Councils: []string{"201"},
+			},
 		},
 		Matrix: []registry.MatrixCell{
 			{Sender: "Hearthstone@1.0", Receiver: "Wrenfold@2.0", Verdict: "PASS", FailedRequirements: []string{}},
 			{Sender: "Wrenfold@2.0", Receiver: "Hearthstone@1.0", Verdict: "FAIL", FailedRequirements: []string{"XFER-002"}, AtFault: "receiver"},
 		},
 		Series: []forecast.Point{{At: at.Add(-7 * 24 * time.Hour), Value: 0}, {At: at, Value: 1}},
-		Forecast: &forecast.Forecast{Deadline: time.Date(2027, 3, 31, 23, 59, 59, 0, time.UTC), Window: 2, PerWeek: 1, Projected: 3, Total: 3, Miss: 0,
-			Method: "least-squares line over the last 2 weekly points (+1.00 councils a week), evaluated at the deadline, rounded down and clipped to [0, 3]"},
+		Forecast: &forecast.Forecast{
+			Deadline: time.Date(2027, 3, 31, 23, 59, 59, 0, time.UTC), Window: 2, PerWeek: 1, Projected: 3, Total: 3, Miss: 0,
+			Method: "least-squares line over the last 2 weekly points (+1.00 councils a week), evaluated at the deadline, rounded down and clipped to [0, 3]",
+		},
 	}
 }
 
@@ -96,7 +110,7 @@ func TestReadinessSchema(t *testing.T) {
 	doc["councils"].([]any)[0].(map[string]any)["code"] = "20"
 	bad, err := json.Marshal(doc)
 	require.NoError(t, err)
-	assert.ErrorContains(t, registry.ValidateReadinessJSON(bad), "code", "a council code is 3 digits")
+	require.ErrorContains(t, registry.ValidateReadinessJSON(bad), "code", "a council code is 3 digits")
 	delete(doc, "councils")
 	bad, err = json.Marshal(doc)
 	require.NoError(t, err)

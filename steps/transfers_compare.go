@@ -151,14 +151,6 @@ func excusedBy(ptr string, excused []string) bool {
 	return false
 }
 
-func render(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
-}
-
 // The requirements a difference between two observations breaks.
 const (
 	transferFidelityRequirement = fidelity.RequirementLossless // everything arrives without loss or change

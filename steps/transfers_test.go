@@ -71,16 +71,26 @@ func TestExpectUnchangedChargesEachLegToItsSide(t *testing.T) {
 		recorded    int // further findings recorded for a second leg
 	}{
 		{"equal records differ nowhere", nil, origin, "", "", "", nil, 0},
-		{"without a wire a changed name is a failure with no side", nil,
-			holdingFrom(shieldedRecord("Oyelaran", true), consent), "/record/name/family", "", "", nil, 0},
-		{"a package without the shield is the sender's, and breaks SENS-005 too", &sent{shieldedRecord("Oyelaran-Whitcombe", false), []any{consent}},
+		{
+			"without a wire a changed name is a failure with no side", nil,
+			holdingFrom(shieldedRecord("Oyelaran", true), consent), "/record/name/family", "", "", nil, 0,
+		},
+		{
+			"a package without the shield is the sender's, and breaks SENS-005 too", &sent{shieldedRecord("Oyelaran-Whitcombe", false), []any{consent}},
 			holdingFrom(shieldedRecord("Oyelaran-Whitcombe", false), consent), "/record/shielding/reasonCode", reports.PartyTarget, reports.RoleSender,
-			[]string{"XFER-004", "SENS-005"}, 0},
-		{"a consent the package had and the receiver lost is the receiver's", &sent{shieldedRecord("Oyelaran-Whitcombe", true), []any{consent}},
-			holdingFrom(shieldedRecord("Oyelaran-Whitcombe", true)), "/consents/0", reports.PartyPeer, reports.RoleReceiver, nil, 0},
-		{"a loss on each side fails the sender and records the receiver's", &sent{shieldedRecord("Oyelaran-Whitcombe", false), []any{consent}},
+			[]string{"XFER-004", "SENS-005"},
+			0,
+		},
+		{
+			"a consent the package had and the receiver lost is the receiver's", &sent{shieldedRecord("Oyelaran-Whitcombe", true), []any{consent}},
+			holdingFrom(shieldedRecord("Oyelaran-Whitcombe", true)), "/consents/0", reports.PartyPeer, reports.RoleReceiver, nil, 0,
+		},
+		{
+			"a loss on each side fails the sender and records the receiver's", &sent{shieldedRecord("Oyelaran-Whitcombe", false), []any{consent}},
 			holdingFrom(shieldedRecord("Oyelaran-Whitcombe", false)), "/record/shielding/reasonCode", reports.PartyTarget, reports.RoleSender,
-			[]string{"XFER-004", "SENS-005"}, 1},
+			[]string{"XFER-004", "SENS-005"},
+			1,
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.reason, func(t *testing.T) {
@@ -139,4 +149,3 @@ func TestExpectUnchangedExcusesContractViolations(t *testing.T) {
 		})
 	}
 }
-

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -114,8 +115,8 @@ func (w *World) blameOutcome(tc *transferCase, err error) error {
 // blameOn charges err by what reached the system to through operation op: the system that
 // sends op is at fault when nothing usable arrived, the system to otherwise.
 func (w *World) blameOn(tc *transferCase, op, to string, err error) error {
-	ae, ok := err.(*AssertionError)
-	if !ok || w.wire() == nil || tc.sender == "" {
+	var ae *AssertionError
+	if !errors.As(err, &ae) || w.wire() == nil || tc.sender == "" {
 		return err
 	}
 	from := other(to)
@@ -154,8 +155,8 @@ func roleOf(tc *transferCase, system string) string {
 // is the receiver's to report first (blameOutcome); anything else is the sender's own.
 // Without a wire, or before any transfer, err is left as it is.
 func (w *World) blameState(alias, system, state string, err error) error {
-	ae, ok := err.(*AssertionError)
-	if !ok || w.wire() == nil {
+	var ae *AssertionError
+	if !errors.As(err, &ae) || w.wire() == nil {
 		return err
 	}
 	tc, cerr := w.transferCase(alias)

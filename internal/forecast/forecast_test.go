@@ -1,7 +1,6 @@
 package forecast
 
 import (
-	"errors"
 	"testing"
 	"time"
 
@@ -64,9 +63,9 @@ func TestProject(t *testing.T) {
 func TestProjectErrors(t *testing.T) {
 	t.Parallel()
 	_, err := Project(nil, 150, weeks(10), 6)
-	assert.True(t, errors.Is(err, ErrNoData), "empty history: %v", err)
+	require.ErrorIs(t, err, ErrNoData, "empty history")
 	_, err = Project([]Point{{At: weeks(2), Value: 1}, {At: weeks(1), Value: 2}}, 150, weeks(10), 6)
-	assert.ErrorContains(t, err, "point 2")
+	require.ErrorContains(t, err, "point 2")
 	_, err = Project(weekly(1), -1, weeks(10), 6)
 	assert.ErrorContains(t, err, "negative")
 }

@@ -165,58 +165,14 @@ func LoadRegistry(r io.Reader) (*Registry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("load councils: %w", err)
 		}
-		get := func(name string) string { return strings.TrimSpace(rec[col[name]]) }
-		bad := func(name, format string, args ...any) error {
-			line, column := cr.FieldPos(col[name])
-			return fmt.Errorf("load councils: %w", &csv.ParseError{
-				StartLine: line, Line: line, Column: column,
-				Err: fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)),
-			})
+		row, dfe, skip, err := parseRow(cr, col, rec)
+		if err != nil {
+			return nil, err
 		}
-
-		gss, dfe := get(colGSS), get(colDfE)
-		switch {
-		case strings.Contains(gss, "/") || strings.Contains(dfe, "/"): // combined "A / B" row
-			continue
-		case gss == "z" || dfe == "702": // British Forces Post Office overseas
-			continue
-		case dfe == "x": // no DfE code (a pre-2009 county code)
+		if skip {
 			continue
 		}
-		if !isDfeCode(dfe) {
-			return nil, bad(colDfE, "DfE code %q is not 3 digits", dfe)
-		}
-		if !isGssCode(gss) {
-			return nil, bad(colGSS, "GSS code %q is not E and 8 digits", gss)
-		}
-		row := councilRow{gss: gss, name: get(colName)}
-		if _, ok := col[colRegion]; ok {
-			row.region = get(colRegion)
-			if row.region != "" && RegionName(row.region) == "" {
-				return nil, bad(colRegion, "region %q is not an English region code (E12000001 to E12000009)", row.region)
-			}
-		}
-		row.line, _ = cr.FieldPos(0)
-		if row.name == "" {
-			return nil, bad(colName, "the name is empty")
-		}
-		switch strings.ToLower(get(colStatus)) {
-		case "live":
-			row.status = StatusLive
-		case "terminated":
-			row.status = StatusTerminated
-		default:
-			return nil, bad(colStatus, "status %q is neither live nor terminated", get(colStatus))
-		}
-		if row.from, err = isoDate(get(colFrom)); err != nil {
-			return nil, bad(colFrom, "%v", err)
-		}
-		if row.to, err = isoDate(get(colTo)); err != nil {
-			return nil, bad(colTo, "%v", err)
-		}
-		if row.status == StatusTerminated && row.to == "" {
-			return nil, bad(colTo, "a terminated council has no termination date")
-		}
+		bad := func(name, format string, args ...any) error { return badField(cr, col, name, format, args...) }
 		for _, prev := range rows[dfe] {
 			if prev.status == StatusLive && row.status == StatusLive {
 				return nil, bad(colStatus, "DfE code %s already has a live row on line %d", dfe, prev.line)
@@ -373,4 +329,64 @@ func unknownCouncil(dfe string) error {
 		return &Error{Code: CodeInvalidLA, Reason: "a council code is 3 digits"}
 	}
 	return &Error{Code: CodeInvalidLA, Reason: fmt.Sprintf("no council has the DfE code %s", dfe)}
+}
+
+// badField is an error naming the field name of the record cr read last.
+func badField(cr *csv.Reader, col map[string]int, name, format string, args ...any) error {
+	line, column := cr.FieldPos(col[name])
+	return fmt.Errorf("load councils: %w", &csv.ParseError{
+		StartLine: line, Line: line, Column: column,
+		Err: fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)),
+	})
+}
+
+// parseRow reads one record of the list: its council row and DfE code, or skip for a row
+// LoadRegistry drops.
+func parseRow(cr *csv.Reader, col map[string]int, rec []string) (row councilRow, dfe string, skip bool, err error) {
+	get := func(name string) string { return strings.TrimSpace(rec[col[name]]) }
+	bad := func(name, format string, args ...any) error { return badField(cr, col, name, format, args...) }
+	gss, dfe := get(colGSS), get(colDfE)
+	switch {
+	case strings.Contains(gss, "/") || strings.Contains(dfe, "/"): // combined "A / B" row
+		return row, dfe, true, nil
+	case gss == "z" || dfe == "702": // British Forces Post Office overseas
+		return row, dfe, true, nil
+	case dfe == "x": // no DfE code (a pre-2009 county code)
+		return row, dfe, true, nil
+	}
+	if !isDfeCode(dfe) {
+		return row, dfe, false, bad(colDfE, "DfE code %q is not 3 digits", dfe)
+	}
+	if !isGssCode(gss) {
+		return row, dfe, false, bad(colGSS, "GSS code %q is not E and 8 digits", gss)
+	}
+	row = councilRow{gss: gss, name: get(colName)}
+	if _, ok := col[colRegion]; ok {
+		row.region = get(colRegion)
+		if row.region != "" && RegionName(row.region) == "" {
+			return row, dfe, false, bad(colRegion, "region %q is not an English region code (E12000001 to E12000009)", row.region)
+		}
+	}
+	row.line, _ = cr.FieldPos(0)
+	if row.name == "" {
+		return row, dfe, false, bad(colName, "the name is empty")
+	}
+	switch strings.ToLower(get(colStatus)) {
+	case "live":
+		row.status = StatusLive
+	case "terminated":
+		row.status = StatusTerminated
+	default:
+		return row, dfe, false, bad(colStatus, "status %q is neither live nor terminated", get(colStatus))
+	}
+	if row.from, err = isoDate(get(colFrom)); err != nil {
+		return row, dfe, false, bad(colFrom, "%v", err)
+	}
+	if row.to, err = isoDate(get(colTo)); err != nil {
+		return row, dfe, false, bad(colTo, "%v", err)
+	}
+	if row.status == StatusTerminated && row.to == "" {
+		return row, dfe, false, bad(colTo, "a terminated council has no termination date")
+	}
+	return row, dfe, false, nil
 }

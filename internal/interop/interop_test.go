@@ -23,7 +23,8 @@ var pairSet = []string{"wrenfold@2.0", "tarnline@1.2", "tarnline@1.3", "quillmer
 
 // systems returns the reference and the named simulated versions (all of them with
 // ICSCERT_LONG=1), in process.
-func systems(t testing.TB, all bool) []System {
+func systems(tb testing.TB, all bool) []System {
+	tb.Helper()
 	fl := []fleet.System{fleet.Reference(sqlite.Memory)}
 	for _, p := range simulators.Profiles() {
 		if all || contains(pairSet, p.String()) {
@@ -31,7 +32,7 @@ func systems(t testing.TB, all bool) []System {
 		}
 	}
 	if !all {
-		require.Len(t, fl, len(pairSet)+1, "every system of the pair set is a simulated version")
+		require.Len(tb, fl, len(pairSet)+1, "every system of the pair set is a simulated version")
 	}
 	return FromFleet(fl)
 }
