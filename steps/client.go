@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -118,7 +119,52 @@ func (r *Response) MediaType() string {
 //   - the target could not be tested (no response, a timeout): *TargetError, an ERROR verdict;
 //   - the harness built a request that breaks the contract without r.Invalid, or r names an
 //     unknown child or actor: *ConfigError, a CONFIG verdict.
+//
+// A system may shed load at any time with 429 or 503 (ERR-004): Send then sends the request
+// again, after the Retry-After it was given (at most MaxShedWait) or, without one, after a
+// short backoff, up to MaxShedRetries times, so that a busy but conforming system is never
+// failed for shedding. Every attempt is recorded and checked like any other exchange (a shed
+// answer without Retry-After is charged to ERR-004 there); the last answer is the step's.
+// SendConcurrently never retries: its bursts are how the overload scenario makes a system shed.
 func (w *World) Send(r Request) (*Response, error) {
+	for attempt := 1; ; attempt++ {
+		resp, err := w.sendOnce(r)
+		if err != nil || attempt > MaxShedRetries || !shed(resp) {
+			return resp, err
+		}
+		t := time.NewTimer(shedWait(resp, attempt))
+		select {
+		case <-t.C:
+		case <-w.ctx.Done():
+			t.Stop()
+			return resp, nil
+		}
+	}
+}
+
+// Bounds of Send's retries of a shed request.
+const (
+	MaxShedRetries = 4
+	MaxShedWait    = 2 * time.Second
+	shedBackoff    = 100 * time.Millisecond
+)
+
+// shed reports whether a response sheds load.
+func shed(r *Response) bool {
+	return r != nil && (r.Status == http.StatusTooManyRequests || r.Status == http.StatusServiceUnavailable)
+}
+
+// shedWait is how long Send waits before sending a shed request again: the Retry-After in
+// seconds if there is a valid one, else shedBackoff doubled per attempt; at most MaxShedWait.
+func shedWait(r *Response, attempt int) time.Duration {
+	if secs, err := strconv.Atoi(strings.TrimSpace(r.Header.Get("Retry-After"))); err == nil && secs >= 0 {
+		return min(time.Duration(secs)*time.Second, MaxShedWait)
+	}
+	return min(shedBackoff<<(attempt-1), MaxShedWait)
+}
+
+// sendOnce sends r once.
+func (w *World) sendOnce(r Request) (*Response, error) {
 	p, err := w.prepare(r)
 	if err != nil {
 		return nil, err
