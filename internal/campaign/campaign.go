@@ -197,6 +197,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if err := r.openRegistry(); err != nil {
 		return nil, err
 	}
+	for _, rel := range plan.Releases {
+		if _, ok := r.systems[rel.Profile.String()]; !ok {
+			return nil, fmt.Errorf("campaign: the plan releases %s, which is not among the product versions", rel.Profile)
+		}
+	}
 	for w := range opts.Weeks {
 		if err := r.week(ctx, w); err != nil {
 			return r.res, err
