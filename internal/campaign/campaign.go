@@ -144,8 +144,8 @@ type runner struct {
 	systems  map[string]fleet.System       // profile -> system
 	profiles map[string]simulators.Profile // NAME@VERSION -> profile
 
-	certified map[string]bool // NAME@VERSION certified for the suite in force
-	paired    map[string]bool // "S>R" (NAME@VERSION) run and recorded
+	certified map[string]bool   // NAME@VERSION certified for the suite in force
+	paired    map[string]bool   // "S>R" (NAME@VERSION) run and recorded
 	lastCheck map[string]string // council -> verdict of its latest deployment check
 	res       *Result
 	mu        sync.Mutex // guards res's counters while checks run at once
