@@ -335,9 +335,10 @@ func (r *runner) week(ctx context.Context, w int) error {
 			}
 			wk.Deployed++
 		}
-		// A deployment is checked when it changes, and again every week while its last check
-		// failed (the council is fixing it).
-		if changed || r.lastCheckFailed(cp.Code) {
+		// A deployment is checked when it changes, and again when the council has fixed what
+		// its failed check found (its endpoint now runs another version or lost its fault).
+		fixed := had && (prev.fault != now.fault || prev.runs.String() != now.runs.String())
+		if changed || (fixed && r.lastCheckFailed(cp.Code)) {
 			toCheck = append(toCheck, change{cp, now})
 		}
 	}
