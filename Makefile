@@ -38,9 +38,8 @@ lint: lint-install ## go vet and golangci-lint.
 	$(GO) vet ./...
 	$(GOLANGCI_LINT) run ./...
 
-demo: build ## Certify the reference (embedded SQLite) and every simulated product, then the pairwise matrix; reports in out/.
-	$(BIN)/icscert demo --out out
-	$(BIN)/icscert interop --out out/interop --calibrate
+demo: build ## The national campaign on real runs (embedded registry on SQLite): certificates, pairs, deployment checks, readiness; summary printed, dashboard in out/dashboard.
+	$(BIN)/icscert campaign --out out
 
 calibrate: build ## Prove the suite on every simulated product, each in its own container (needs Docker).
 	$(BIN)/icscert calibrate --containers --out out/calibrate

@@ -1,9 +1,9 @@
-// Package campaign runs a simulated national readiness campaign against an embedded
-// registry: suppliers submit signed certificates, every live council declares a deployment,
-// the department records deployment checks and pair results, week by week on a simulated
-// clock. Every record goes through the registry's API, stamped by the registry's own clock,
-// so the history is what a real campaign would leave. The data is synthetic: invented
-// products and example.invalid URLs, no personal data. Tests and the demo use it.
+// Package campaign is a SYNTHETIC readiness campaign, kept only as a fast fixture for the
+// registry's and the readiness command's tests: it plays invented products, invented
+// certificate verdicts and invented pair results through the registry's API on a simulated
+// clock, in milliseconds. Nothing `make demo` shows comes from it: the national campaign on
+// real runs (real certification runs, pair runs and deployment checks) is internal/campaign.
+// The data is synthetic: invented products and example.invalid URLs, no personal data.
 package campaign
 
 import (
