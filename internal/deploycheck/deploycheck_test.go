@@ -54,17 +54,27 @@ func TestDeploymentCheck(t *testing.T) {
 		failed    []string
 	}{
 		{"a sound deployment", sim(t, "wrenfold@2.0"), "Wrenfold", "2.0", listed(declared), nil},
-		{"an endpoint trusting stale keys", staleKeys(t, "wrenfold@2.0"), "Wrenfold", "2.0", listed(declared),
-			[]string{deploycheck.CheckKeys, deploycheck.CheckTransfer}},
-		{"an endpoint still on the previous version", sim(t, "wrenfold@1.4"), "Wrenfold", "2.0", listed(declared),
-			[]string{deploycheck.CheckVersion}},
-		{"a stale directory entry", sim(t, "wrenfold@2.0"), "Wrenfold", "2.0", listed("https://cre-old.council-202.example.invalid"),
-			[]string{deploycheck.CheckDirectory}},
-		{"a council not in the directory", sim(t, "wrenfold@2.0"), "Wrenfold", "2.0",
+		{
+			"an endpoint trusting stale keys", staleKeys(t, "wrenfold@2.0"), "Wrenfold", "2.0", listed(declared),
+			[]string{deploycheck.CheckKeys, deploycheck.CheckTransfer},
+		},
+		{
+			"an endpoint still on the previous version", sim(t, "wrenfold@1.4"), "Wrenfold", "2.0", listed(declared),
+			[]string{deploycheck.CheckVersion},
+		},
+		{
+			"a stale directory entry", sim(t, "wrenfold@2.0"), "Wrenfold", "2.0", listed("https://cre-old.council-202.example.invalid"),
+			[]string{deploycheck.CheckDirectory},
+		},
+		{
+			"a council not in the directory", sim(t, "wrenfold@2.0"), "Wrenfold", "2.0",
 			func(context.Context, string) (string, bool, error) { return "", false, nil },
-			[]string{deploycheck.CheckDirectory}},
-		{"a product whose API breaks the contract", sim(t, "tarnline@1.1"), "Tarnline", "1.1", listed(declared),
-			[]string{deploycheck.CheckAPI, deploycheck.CheckTransfer}},
+			[]string{deploycheck.CheckDirectory},
+		},
+		{
+			"a product whose API breaks the contract", sim(t, "tarnline@1.1"), "Tarnline", "1.1", listed(declared),
+			[]string{deploycheck.CheckAPI, deploycheck.CheckTransfer},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
