@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path"
+	"slices"
 	"time"
 )
 
@@ -43,10 +44,21 @@ type Fault struct {
 	// Contains, if not empty, matches only requests whose body contains it: the id of one
 	// child, say, so that a fault armed by one scenario never hits another's delivery.
 	Contains string
+	// ContainsAny, if not empty, matches only requests whose body contains one of its
+	// strings (the ids of two children, say: a reorder holds the first child's delivery until
+	// the next delivery of either has passed it). With Contains, both must match.
+	ContainsAny []string
 	// Times is how many matching exchanges the fault applies to; at least 1.
 	Times int
 	// Delay is the wait of Delay and the longest hold of Reorder.
 	Delay time.Duration
+	// Detach, for Reorder only, closes the client's connection without an answer as soon as
+	// the request is held, as if the request were lost, while the proxy keeps it and forwards
+	// it once the next matching request has been forwarded and answered (or at the hold's
+	// end). A sender that sends one delivery at a time then goes on with its next one, which
+	// the held request follows: a late, stale copy, as a network that reorders makes. Without
+	// Detach the client waits for the held request's answer.
+	Detach bool
 }
 
 // armed is a fault with its remaining uses. holding is the channel a held (reordered)
@@ -62,6 +74,7 @@ type action struct {
 	kind    FaultKind
 	delay   time.Duration
 	hold    chan struct{} // Reorder: wait for this to close
+	detach  bool          // Reorder: hang up on the client while holding
 	release chan struct{} // close this once forwarded: it releases a held exchange
 }
 
@@ -81,6 +94,9 @@ func (p *Proxy) Inject(f Fault) error {
 	}
 	if f.Kind == Delay && f.Delay <= 0 {
 		return errors.New("inject fault: a delay needs a positive Delay")
+	}
+	if f.Detach && f.Kind != Reorder {
+		return errors.New("inject fault: Detach applies only to a reorder")
 	}
 	if f.Kind == Reorder && f.Delay <= 0 {
 		f.Delay = DefaultHold
@@ -110,6 +126,9 @@ func (a *armed) matches(r *http.Request, body []byte) bool {
 		return false
 	}
 	if a.Contains != "" && !bytes.Contains(body, []byte(a.Contains)) {
+		return false
+	}
+	if len(a.ContainsAny) > 0 && !slices.ContainsFunc(a.ContainsAny, func(s string) bool { return bytes.Contains(body, []byte(s)) }) {
 		return false
 	}
 	if a.Path == "" {
@@ -149,7 +168,7 @@ func (p *Proxy) arm(c *call) action {
 		}
 		a.left--
 		c.ex.Fault = a.Kind
-		act := action{kind: a.Kind, delay: a.Delay}
+		act := action{kind: a.Kind, delay: a.Delay, detach: a.Detach}
 		if a.Kind == Reorder {
 			a.holding = make(chan struct{})
 			act.hold = a.holding
