@@ -44,10 +44,11 @@ type Fault struct {
 	// Contains, if not empty, matches only requests whose body contains it: the id of one
 	// child, say, so that a fault armed by one scenario never hits another's delivery.
 	Contains string
-	// ContainsAny, if not empty, matches only requests whose body contains one of its
-	// strings (the ids of two children, say: a reorder holds the first child's delivery until
-	// the next delivery of either has passed it). With Contains, both must match.
-	ContainsAny []string
+	// Overtakers, for Reorder only, names what may overtake the held request: it is released
+	// by the next request that matches Method and Path and whose body contains one of these
+	// (the ids of two children, say: the first child's delivery is held until the next
+	// delivery of either has passed it). Empty: by the next request the fault matches.
+	Overtakers []string
 	// Times is how many matching exchanges the fault applies to; at least 1.
 	Times int
 	// Delay is the wait of Delay and the longest hold of Reorder.
@@ -95,8 +96,8 @@ func (p *Proxy) Inject(f Fault) error {
 	if f.Kind == Delay && f.Delay <= 0 {
 		return errors.New("inject fault: a delay needs a positive Delay")
 	}
-	if f.Detach && f.Kind != Reorder {
-		return errors.New("inject fault: Detach applies only to a reorder")
+	if (f.Detach || len(f.Overtakers) > 0) && f.Kind != Reorder {
+		return errors.New("inject fault: Detach and Overtakers apply only to a reorder")
 	}
 	if f.Kind == Reorder && f.Delay <= 0 {
 		f.Delay = DefaultHold
@@ -122,13 +123,23 @@ func (p *Proxy) Armed() int {
 }
 
 func (a *armed) matches(r *http.Request, body []byte) bool {
+	if !a.route(r) {
+		return false
+	}
+	return a.Contains == "" || bytes.Contains(body, []byte(a.Contains))
+}
+
+// releases reports whether the request releases the request a reorder holds.
+func (a *armed) releases(r *http.Request, body []byte) bool {
+	if len(a.Overtakers) == 0 {
+		return a.matches(r, body)
+	}
+	return a.route(r) && slices.ContainsFunc(a.Overtakers, func(s string) bool { return s != "" && bytes.Contains(body, []byte(s)) })
+}
+
+// route reports whether the request's method and path match.
+func (a *armed) route(r *http.Request) bool {
 	if a.Method != "" && a.Method != r.Method {
-		return false
-	}
-	if a.Contains != "" && !bytes.Contains(body, []byte(a.Contains)) {
-		return false
-	}
-	if len(a.ContainsAny) > 0 && !slices.ContainsFunc(a.ContainsAny, func(s string) bool { return bytes.Contains(body, []byte(s)) }) {
 		return false
 	}
 	if a.Path == "" {
@@ -155,13 +166,13 @@ func (p *Proxy) arm(c *call) action {
 		}
 	}
 	for _, a := range p.faults {
-		if !a.matches(c.req, c.body) {
-			continue
-		}
-		if a.Kind == Reorder && a.holding != nil {
+		if a.Kind == Reorder && a.holding != nil && a.releases(c.req, c.body) {
 			release := a.holding
 			a.holding = nil
 			return action{release: release}
+		}
+		if !a.matches(c.req, c.body) {
+			continue
 		}
 		if a.left == 0 {
 			continue

@@ -224,7 +224,7 @@ func TestExactlyOnceUnderDetachedReorder(t *testing.T) {
 	first, second := p.child(t), p.child(t)
 	require.NoError(t, p.b.proxy.Inject(capture.Fault{
 		Kind: capture.Reorder, Method: http.MethodPost, Path: packagePath,
-		ContainsAny: []string{first.ID, second.ID}, Times: 1, Delay: deadline, Detach: true,
+		Contains: first.ID, Overtakers: []string{first.ID, second.ID}, Times: 1, Delay: deadline, Detach: true,
 	}))
 	tr1 := p.propose(t, first.ID, "xfer-detached-1")
 	tr2 := p.propose(t, second.ID, "xfer-detached-2")
