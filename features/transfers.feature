@@ -143,6 +143,24 @@ Feature: Transfers between councils
       | duplicates           |
       | delays               |
 
+  @XFER-003 @negative @peer @pair
+  Scenario: Two deliveries the network reorders still make one transfer each on the receiving system
+    Given a child "Fern" known to council 202
+    And a child "Gus" known to council 202
+    And the network between the systems holds back the next delivery of "Fern" to the peer until a delivery of "Gus" has overtaken it
+    When council 202's management proposes a transfer of "Fern" to the peer's council
+    And council 202's management proposes a transfer of "Gus" to the peer's council
+    Then the peer has received the transfer of "Gus"
+    And the peer has received the transfer of "Fern"
+    And the peer has taken in the transfer of "Fern" once, whatever the network did
+    When the peer's management accepts the transfer of "Fern"
+    And the peer's management accepts the transfer of "Gus"
+    Then the transfer of "Fern" becomes COMPLETED on the target
+    And the transfer of "Gus" becomes COMPLETED on the target
+    And the transfer of "Fern" becomes COMPLETED on the peer
+    And the transfer of "Gus" becomes COMPLETED on the peer
+    And the peer has taken in the transfer of "Fern" once, whatever the network did
+
   @XFER-003 @negative @peer
   Scenario Outline: A delivery to the target that the network disturbs still makes one transfer (<fault> the delivery)
     Given a child "Eli" known to the peer's council

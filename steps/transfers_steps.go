@@ -89,6 +89,10 @@ func registerTransferFlow(sc glossary) {
 		func(ctx context.Context, fault, alias, system string) error {
 			return WorldFrom(ctx).injectFault(fault, alias, system)
 		})
+	define(sc, `^the network between the systems holds back the next delivery of "([^"]+)" to `+systemPattern+` until a delivery of "([^"]+)" has overtaken it$`,
+		func(ctx context.Context, first, system, second string) error {
+			return WorldFrom(ctx).holdBack(first, second, system)
+		})
 	define(sc, `^`+systemPattern+` has taken in the transfer of "([^"]+)" once, whatever the network did$`, func(ctx context.Context, system, alias string) error {
 		return WorldFrom(ctx).expectTakenInOnce(alias, system)
 	})

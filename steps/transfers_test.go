@@ -19,7 +19,7 @@ func (f fakeWire) Package(peer bool, id string) ([]byte, bool) {
 	b, ok := f.packages[id]
 	return b, ok && peer
 }
-func (f fakeWire) Inject(bool, string, string) error { return nil }
+func (f fakeWire) Inject(bool, string, ...string) error { return nil }
 
 // holdingFrom builds a holding from a record, involvements and consents, as holdingOf does.
 func holdingFrom(rec map[string]any, consents ...any) *holding {

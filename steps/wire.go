@@ -26,9 +26,12 @@ type Wire interface {
 	// Package returns the latest TransferPackage body of transfer id forwarded to the system,
 	// unredacted: it is compared, never reported.
 	Package(peer bool, transferID string) ([]byte, bool)
-	// Inject arms fault (a capture fault kind: drop-request, drop-response, duplicate, delay)
-	// for the next delivery of a package to the system whose body contains match.
-	Inject(peer bool, fault, match string) error
+	// Inject arms fault (a capture fault kind: drop-request, drop-response, duplicate, delay,
+	// reorder) for the next delivery of a package to the system whose body contains the first
+	// of match. A reorder holds that delivery, hanging up on the sender as if it were lost,
+	// until the next delivery whose body contains any of match has reached the system, and
+	// then delivers it late.
+	Inject(peer bool, fault string, match ...string) error
 }
 
 // WireExchange is one system-to-system exchange as a capture proxy saw it.
@@ -203,6 +206,29 @@ func (w *World) injectFault(phrase, alias, system string) error {
 	return nil
 }
 
+// holdBack arms a reorder for the next delivery of the first child's package to system: the
+// network holds it until a later delivery of either child's package has reached system (the
+// second child's, or the sender's retry of the first), and delivers it late.
+func (w *World) holdBack(first, second, system string) error {
+	wire := w.wire()
+	if wire == nil {
+		return Configf("the run put no capture proxy between the systems: tag the scenario @peer")
+	}
+	a, err := w.transferCase(first)
+	if err != nil {
+		return err
+	}
+	b, err := w.transferCase(second)
+	if err != nil {
+		return err
+	}
+	if err := wire.Inject(system == onPeer, "reorder", a.childID, b.childID); err != nil {
+		return Configf("inject reorder: %w", err)
+	}
+	a.fault = "reorder"
+	return nil
+}
+
 // expectTakenInOnce checks that the receiving system took the child's latest transfer in once
 // whatever the network did to its delivery (XFER-003): it waits until the injected fault made
 // the receiver see the package again (a retry after a lost request or answer, or the
@@ -217,7 +243,8 @@ func (w *World) expectTakenInOnce(alias, system string) error {
 	if w.wire() == nil || tc.fault == "" {
 		return Configf("no network fault was injected into the transfer of %q", alias)
 	}
-	want := 2 // the receiver sees the package twice: the lost or duplicated one, and another
+	// The receiver sees the package twice: the lost, duplicated or held one, and another.
+	want := 2
 	if tc.fault == "delay" || tc.fault == "drop-request" {
 		want = 1
 	}

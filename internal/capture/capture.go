@@ -314,8 +314,24 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.forward(c)
 		c.ex.Error = "response dropped by an injected fault"
 		p.hangUp(w, c)
+	case Reorder:
+		if act.detach {
+			// The client is told nothing, as for a lost request; the request waits for the
+			// next one regardless of the client, then reaches the upstream late.
+			p.hangUp(w, c)
+			p.prepare(context.Background(), c, act)
+			p.forward(c)
+			c.ex.Error = joinReason(c.ex.Error, "reorder: the sender's connection was closed and the request held, then forwarded late")
+			break
+		}
+		if !p.prepare(r.Context(), c, act) {
+			c.ex.Error = "the client went away before the delivery was forwarded"
+			break
+		}
+		p.forward(c)
+		p.answer(w, c)
 	default:
-		if !p.prepare(c, act) {
+		if !p.prepare(r.Context(), c, act) {
 			c.ex.Error = "the client went away before the delivery was forwarded"
 			break
 		}
@@ -332,8 +348,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // prepare waits as a delay or reorder fault asks; false when the client went away.
-func (p *Proxy) prepare(c *call, act action) bool {
-	ctx := c.req.Context()
+func (p *Proxy) prepare(ctx context.Context, c *call, act action) bool {
 	var wait <-chan time.Time
 	switch act.kind {
 	case Delay:
@@ -363,6 +378,14 @@ func (p *Proxy) prepare(c *call, act action) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// joinReason joins two reasons of an exchange's Error.
+func joinReason(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 // forward sends the request to the upstream once and keeps its answer.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path"
+	"slices"
 	"time"
 )
 
@@ -43,10 +44,22 @@ type Fault struct {
 	// Contains, if not empty, matches only requests whose body contains it: the id of one
 	// child, say, so that a fault armed by one scenario never hits another's delivery.
 	Contains string
+	// Overtakers, for Reorder only, names what may overtake the held request: it is released
+	// by the next request that matches Method and Path and whose body contains one of these
+	// (the ids of two children, say: the first child's delivery is held until the next
+	// delivery of either has passed it). Empty: by the next request the fault matches.
+	Overtakers []string
 	// Times is how many matching exchanges the fault applies to; at least 1.
 	Times int
 	// Delay is the wait of Delay and the longest hold of Reorder.
 	Delay time.Duration
+	// Detach, for Reorder only, closes the client's connection without an answer as soon as
+	// the request is held, as if the request were lost, while the proxy keeps it and forwards
+	// it once the next matching request has been forwarded and answered (or at the hold's
+	// end). A sender that sends one delivery at a time then goes on with its next one, which
+	// the held request follows: a late, stale copy, as a network that reorders makes. Without
+	// Detach the client waits for the held request's answer.
+	Detach bool
 }
 
 // armed is a fault with its remaining uses. holding is the channel a held (reordered)
@@ -62,6 +75,7 @@ type action struct {
 	kind    FaultKind
 	delay   time.Duration
 	hold    chan struct{} // Reorder: wait for this to close
+	detach  bool          // Reorder: hang up on the client while holding
 	release chan struct{} // close this once forwarded: it releases a held exchange
 }
 
@@ -81,6 +95,9 @@ func (p *Proxy) Inject(f Fault) error {
 	}
 	if f.Kind == Delay && f.Delay <= 0 {
 		return errors.New("inject fault: a delay needs a positive Delay")
+	}
+	if (f.Detach || len(f.Overtakers) > 0) && f.Kind != Reorder {
+		return errors.New("inject fault: Detach and Overtakers apply only to a reorder")
 	}
 	if f.Kind == Reorder && f.Delay <= 0 {
 		f.Delay = DefaultHold
@@ -106,10 +123,23 @@ func (p *Proxy) Armed() int {
 }
 
 func (a *armed) matches(r *http.Request, body []byte) bool {
-	if a.Method != "" && a.Method != r.Method {
+	if !a.route(r) {
 		return false
 	}
-	if a.Contains != "" && !bytes.Contains(body, []byte(a.Contains)) {
+	return a.Contains == "" || bytes.Contains(body, []byte(a.Contains))
+}
+
+// releases reports whether the request releases the request a reorder holds.
+func (a *armed) releases(r *http.Request, body []byte) bool {
+	if len(a.Overtakers) == 0 {
+		return a.matches(r, body)
+	}
+	return a.route(r) && slices.ContainsFunc(a.Overtakers, func(s string) bool { return s != "" && bytes.Contains(body, []byte(s)) })
+}
+
+// route reports whether the request's method and path match.
+func (a *armed) route(r *http.Request) bool {
+	if a.Method != "" && a.Method != r.Method {
 		return false
 	}
 	if a.Path == "" {
@@ -136,20 +166,20 @@ func (p *Proxy) arm(c *call) action {
 		}
 	}
 	for _, a := range p.faults {
-		if !a.matches(c.req, c.body) {
-			continue
-		}
-		if a.Kind == Reorder && a.holding != nil {
+		if a.Kind == Reorder && a.holding != nil && a.releases(c.req, c.body) {
 			release := a.holding
 			a.holding = nil
 			return action{release: release}
+		}
+		if !a.matches(c.req, c.body) {
+			continue
 		}
 		if a.left == 0 {
 			continue
 		}
 		a.left--
 		c.ex.Fault = a.Kind
-		act := action{kind: a.Kind, delay: a.Delay}
+		act := action{kind: a.Kind, delay: a.Delay, detach: a.Detach}
 		if a.Kind == Reorder {
 			a.holding = make(chan struct{})
 			act.hold = a.holding

@@ -213,3 +213,52 @@ func keyOf(t *testing.T, proxy *capture.Proxy, pattern string) string {
 	require.NotEmpty(t, key, "a delivery at %s reached the proxy", pattern)
 	return key
 }
+
+// TestExactlyOnceUnderDetachedReorder holds the first child's package with Detach: the sender
+// is hung up on at once and goes on with its next delivery (the second child's package, or
+// its own retry), which the held package then follows, late. The receiver must take the late,
+// stale copy without a second transfer. Whichever delivery overtakes it, the held one is
+// forwarded after another and never at the hold's end.
+func TestExactlyOnceUnderDetachedReorder(t *testing.T) {
+	p := newPair(t, func(p *pair) { p.backoff = 50 * time.Millisecond })
+	first, second := p.child(t), p.child(t)
+	require.NoError(t, p.b.proxy.Inject(capture.Fault{
+		Kind: capture.Reorder, Method: http.MethodPost, Path: packagePath,
+		Contains: first.ID, Overtakers: []string{first.ID, second.ID}, Times: 1, Delay: deadline, Detach: true,
+	}))
+	tr1 := p.propose(t, first.ID, "xfer-detached-1")
+	tr2 := p.propose(t, second.ID, "xfer-detached-2")
+	p.delivered(t, tr1.ID)
+	p.delivered(t, tr2.ID)
+	p.settleUntil(t, "the held package is forwarded", func() bool { return p.b.proxy.Armed() == 0 && held(p.b.proxy).Forwarded == 1 })
+	h := held(p.b.proxy)
+	assert.Zero(t, h.Status, "the sender was answered nothing for the held delivery")
+	assert.NotContains(t, h.Error, "forwarded in order", "a later delivery released it, not the hold's end")
+	ex, _ := p.b.proxy.Exchanges()
+	overtaken := false
+	for _, e := range ex {
+		if e.Path == packagePath && e.Seq < h.Seq && e.Forwarded > 0 {
+			overtaken = true
+		}
+	}
+	assert.True(t, overtaken, "another delivery reached the receiver before the held one")
+	for _, tr := range []string{tr1.ID, tr2.ID} {
+		p.complete(t, tr)
+	}
+	p.observe(t, first.ID, tr1.ID)
+	p.observe(t, second.ID, tr2.ID)
+	assert.Equal(t, 2, count(t, p.b, "transfers"), "two transfers, one each, whatever the order")
+	assert.Equal(t, 2, count(t, p.b, "children"))
+	assertClean(t, p)
+}
+
+// held returns the exchange the reorder fault held, the zero Exchange while none finished.
+func held(proxy *capture.Proxy) capture.Exchange {
+	ex, _ := proxy.Exchanges()
+	for _, e := range ex {
+		if e.Fault == capture.Reorder {
+			return e
+		}
+	}
+	return capture.Exchange{}
+}

@@ -250,6 +250,7 @@ func TestFaultsAtTheWire(t *testing.T) {
 		proxy, _ := through(t, &stub{answers: []stubAnswer{{200, "{}"}}}, capture.Options{})
 		require.Error(t, proxy.Inject(capture.Fault{Kind: "explode", Times: 1}))
 		require.Error(t, proxy.Inject(capture.Fault{Kind: capture.DropRequest}))
+		require.Error(t, proxy.Inject(capture.Fault{Kind: capture.Delay, Delay: 1e6, Times: 1, Detach: true}), "Detach is a reorder's only")
 		require.Error(t, proxy.Inject(capture.Fault{Kind: capture.DropRequest, Times: 1, Path: "["}))
 		require.Error(t, proxy.Inject(capture.Fault{Kind: capture.Delay, Times: 1}))
 		assert.Zero(t, proxy.Armed())

@@ -137,11 +137,21 @@ func (w *wire) Package(peer bool, transferID string) ([]byte, bool) {
 }
 
 // Inject implements steps.Wire: the fault applies to the next package delivery (POST
-// /v1/inbound/transfers) to the system whose body contains match.
-func (w *wire) Inject(peer bool, kind, match string) error {
+// /v1/inbound/transfers) to the system whose body contains match[0]. A reorder holds it
+// (hanging up on the sender, capture.Fault.Detach) until the next delivery whose body
+// contains any of match has been forwarded (capture.Fault.Overtakers), for at most
+// capture.DefaultHold.
+func (w *wire) Inject(peer bool, kind string, match ...string) error {
+	if len(match) == 0 || match[0] == "" {
+		return fmt.Errorf("inject %s: nothing names the delivery", kind)
+	}
 	p, _ := w.proxy(peer)
-	return p.Inject(capture.Fault{
+	f := capture.Fault{
 		Kind: capture.FaultKind(kind), Method: http.MethodPost, Path: "/v1/inbound/transfers",
-		Contains: match, Times: 1, Delay: faultDelay,
-	})
+		Contains: match[0], Times: 1, Delay: faultDelay,
+	}
+	if f.Kind == capture.Reorder {
+		f.Overtakers, f.Delay, f.Detach = match, 0, true
+	}
+	return p.Inject(f)
 }
