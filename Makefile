@@ -18,7 +18,7 @@ build: ## Build bin/icscert (static, no cgo).
 
 # The long proofs: they run only with ICSCERT_LONG=1, which test-long sets (.ci/run runs it
 # after test). Without it they are skipped, or (can-i-deploy, reruns) prove on fewer systems.
-LONG_TESTS := ^(TestMatrixIsExact|TestSuiteIsExactInContainers|TestTargetFileNamingAnImage|TestCanIDeployEverySimulatedVersion|TestRerunsAgainstOnePersistentSystem)$$
+LONG_TESTS := ^(TestMatrixIsExact|TestContainerMatrixIsExact|TestSuiteIsExactInContainers|TestTargetFileNamingAnImage|TestCanIDeployEverySimulatedVersion|TestRerunsAgainstOnePersistentSystem)$$
 LONG_PKGS  := ./internal/fleet/ ./cmd/icscert/ ./internal/interop/
 
 test: ## Run every test but the long proofs (the README's test command).
