@@ -27,6 +27,7 @@ import (
 // conformant products fail nothing; every other product fails exactly the requirements its
 // quirks break, no more (specificity) and no fewer (sensitivity).
 func TestSuiteIsExactOnEverySimulatedProduct(t *testing.T) {
+	t.Parallel() // with the mutants: much of a run is waiting, which overlaps
 	out := t.TempDir()
 	results, err := Certify(context.Background(), All(sqlite.Memory), Options{OutDir: out, Parallel: testParallel})
 	require.NoError(t, err)
