@@ -77,7 +77,6 @@ func withQuirk(t *testing.T, id string) System {
 // The simulated products (TestSuiteIsExactOnEverySimulatedProduct) cover the other quirks,
 // several of them one per product version.
 func TestEachDefectFailsOnlyItsRequirement(t *testing.T) {
-	t.Parallel() // with the calibration of the simulated products
 	systems := []System{
 		withQuirk(t, simulators.QuirkNHSNoChecksum),        // accepts a bad NHS checksum: ID-001
 		withQuirk(t, simulators.QuirkGenderMFU),            // gender as M/F/U: READ-004
