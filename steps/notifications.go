@@ -406,26 +406,15 @@ func (w *World) firstRefused(h *hookState, childID string) (sink.Delivery, []sin
 	return w.firstRefusedIn(h.hook.Deliveries(), childID)
 }
 
-// firstRefusedOnceAcked is firstRefused once the refused notification has been acknowledged
-// (or notifWait has passed): retries are judged when they are over, not while other
-// notifications about the child are still arriving. A retry counts as the refused notification
-// when it has its eventId, or every other member of it (sameEvent): a target that gives a retry
-// a new eventId is then judged at once, not after the whole wait.
+// firstRefusedOnceAcked is firstRefused once one delivery of that notification has been
+// acknowledged (or notifWait has passed): retries are judged when they are over, not while
+// other notifications about the child are still arriving.
 func (w *World) firstRefusedOnceAcked(h *hookState, childID string) (sink.Delivery, []sink.Delivery, bool) {
 	ds, _ := w.wait(h, func(ds []sink.Delivery) bool {
-		refused, _, ok := w.firstRefusedIn(ds, childID)
-		return ok && slices.ContainsFunc(deliveriesAbout(ds, childID), func(d sink.Delivery) bool {
-			return d.N > refused.N && d.Status >= 200 && d.Status < 300 && sameEvent(d.Notification, refused.Notification)
-		})
+		_, same, ok := w.firstRefusedIn(ds, childID)
+		return ok && slices.ContainsFunc(same, func(d sink.Delivery) bool { return d.Status >= 200 && d.Status < 300 })
 	})
 	return w.firstRefusedIn(ds, childID)
-}
-
-// sameEvent reports whether two notifications describe one event: every member but the
-// eventId is equal.
-func sameEvent(a, b sink.Notification) bool {
-	a.EventID, b.EventID = "", ""
-	return a == b
 }
 
 // expectSeqFromOne checks NOTIF-002 on every notification about the child so far: each

@@ -47,7 +47,7 @@ func certifiedFleet(t *testing.T) ([]fleet.Result, string) {
 			systems = append(systems, fleet.Simulated(p))
 		}
 		start := time.Now()
-		fleetRun.results, fleetRun.err = fleet.Certify(context.Background(), systems, fleet.Options{OutDir: fleetRun.dir, Parallel: 4})
+		fleetRun.results, fleetRun.err = fleet.Certify(context.Background(), systems, fleet.Options{OutDir: fleetRun.dir, Parallel: 2})
 		fleetRun.took = time.Since(start)
 	})
 	require.NoError(t, fleetRun.err)

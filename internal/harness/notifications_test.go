@@ -126,6 +126,7 @@ func TestNotificationScenariosCatchEachDefect(t *testing.T) {
 	mutants = append(mutants, leakFamilyName())
 	for _, m := range mutants {
 		t.Run(m.reason, func(t *testing.T) {
+			t.Parallel() // runs may overlap; a defect that shows only as a missing retry costs a whole wait
 			rep, err := Run(context.Background(), Config{Target: notifMutantTarget(t, m), Redact: true, Tags: m.tags})
 			require.NoError(t, err)
 			assert.Equal(t, reports.Fail, requirement(t, rep, m.fails).Verdict, "%s", m.reason)
