@@ -106,36 +106,11 @@ type Week struct {
 	Ready      int // ready councils at the week's end
 }
 
-// clock is the campaign's simulated clock, safe for concurrent use.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-// tick advances the clock by a minute: every record of a week is stamped in order.
-func (c *clock) tick() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(time.Minute)
-}
-
 // runner holds one campaign's state.
 type runner struct {
 	opts     Options
 	plan     *Plan
-	clock    *clock
+	clock    *registry.Clock
 	server   *registry.Server
 	handler  http.Handler
 	suite    bundle.Manifest
@@ -188,7 +163,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	opts.Weeks = plan.Weeks
 	r := &runner{
-		opts: opts, plan: plan, clock: &clock{t: opts.Start},
+		opts: opts, plan: plan, clock: registry.NewClock(opts.Start),
 		keys: map[string]ed25519.PrivateKey{}, supplier: map[string]string{},
 		systems: map[string]fleet.System{}, profiles: map[string]simulators.Profile{},
 		certified: map[string]bool{}, paired: map[string]bool{}, lastCheck: map[string]string{},
@@ -295,7 +270,7 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // fixed order, a minute apart.
 func (r *runner) week(ctx context.Context, w int) error {
 	wk := Week{Week: w, At: r.opts.Start.Add(time.Duration(w) * week)}
-	r.clock.set(wk.At)
+	r.clock.Set(wk.At)
 
 	var released []simulators.Profile
 	for _, rel := range r.plan.Releases {
@@ -327,7 +302,7 @@ func (r *runner) week(ctx context.Context, w int) error {
 		prev, had := r.plan.at(cp, w-1)
 		changed := !had || prev.declared.String() != now.declared.String()
 		if changed {
-			r.clock.tick()
+			r.clock.Advance(time.Minute)
 			if err := r.client("tok-council-"+cp.Code).Post(ctx, "/v1/deployments", map[string]any{
 				"council": cp.Code, "product": now.declared.Product, "version": now.declared.Version, "baseUrl": BaseURL(cp.Code),
 			}, &store.Deployment{}); err != nil {
@@ -391,7 +366,7 @@ func (r *runner) week(ctx context.Context, w int) error {
 		return fmt.Errorf("campaign week %d: %w", w, err)
 	}
 	for i, ch := range toCheck {
-		r.clock.tick()
+		r.clock.Advance(time.Minute)
 		res := results[i]
 		if err := dept.Post(ctx, "/v1/deployment-checks", map[string]any{
 			"council": ch.cp.Code, "product": ch.now.declared.Product, "version": ch.now.declared.Version,

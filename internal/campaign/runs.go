@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/icscert/icscert/bundle"
 	"github.com/icscert/icscert/internal/deploycheck"
@@ -44,7 +45,7 @@ func (r *runner) certify(ctx context.Context, released []simulators.Profile) err
 		return fmt.Errorf("campaign: %w", err)
 	}
 	for i, p := range released {
-		r.clock.tick()
+		r.clock.Advance(time.Minute)
 		dir := r.certDir(p)
 		index, err := bundle.IndexEvidence(dir)
 		if err != nil {
@@ -102,7 +103,7 @@ func (r *runner) recordPair(ctx context.Context, dept *registry.Client, c intero
 	case sides[reports.RoleReceiver]:
 		atFault = "receiver"
 	}
-	r.clock.tick()
+	r.clock.Advance(time.Minute)
 	if err := dept.Post(ctx, "/v1/pairs", map[string]any{
 		"senderProduct": s.Product, "senderVersion": s.Version, "receiverProduct": rv.Product, "receiverVersion": rv.Version,
 		"verdict": string(c.Verdict), "failedRequirements": failed, "atFault": atFault,

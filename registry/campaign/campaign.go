@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/icscert/icscert/bundle"
@@ -25,26 +24,6 @@ import (
 
 // DepartmentToken is the department's bearer token in the campaign's registry.
 const DepartmentToken = "tok-dfe"
-
-// Clock is a settable clock, safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Set sets the clock.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // product is one simulated supplier's product version and when its certificate arrives.
 type product struct {
@@ -83,7 +62,7 @@ var pairs = []pair{
 // Campaign is an embedded registry and the simulated campaign run against it.
 type Campaign struct {
 	Server *registry.Server
-	Clock  *Clock
+	Clock  *registry.Clock
 	Start  time.Time
 
 	keys    map[string]ed25519.PrivateKey // supplier -> key
@@ -95,7 +74,7 @@ type Campaign struct {
 // readiness deadline deadline. The registry's principals are the three suppliers, every live
 // council (token "tok-council-CODE") and the department (DepartmentToken).
 func New(st *store.Store, start, deadline time.Time) (*Campaign, error) {
-	c := &Campaign{Clock: &Clock{t: start}, Start: start, keys: map[string]ed25519.PrivateKey{}}
+	c := &Campaign{Clock: registry.NewClock(start), Start: start, keys: map[string]ed25519.PrivateKey{}}
 	var cfg strings.Builder
 	cfg.WriteString("principals:\n")
 	owned := map[string][]string{}
