@@ -53,12 +53,12 @@ func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	db := *dbPath
 	if db == "" {
-		tmp, err := os.MkdirTemp("", "icscert-campaign-")
+		path, cleanup, err := tempDB("campaign", "registry.db")
 		if err != nil {
-			return fmt.Errorf("campaign: %w", err)
+			return err
 		}
-		defer func() { _ = os.RemoveAll(tmp) }()
-		db = filepath.Join(tmp, "registry.db")
+		defer cleanup()
+		db = path
 	} else if _, err := os.Stat(db); err == nil {
 		return usageError("campaign: --db %s exists: the campaign writes a fresh registry", db)
 	}

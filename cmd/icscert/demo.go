@@ -41,12 +41,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	db := *dbPath
 	if db == "" {
-		tmp, err := os.MkdirTemp("", "icscert-demo-")
+		path, cleanup, err := tempDB("demo", "reference.db")
 		if err != nil {
-			return fmt.Errorf("demo: create the reference's database folder: %w", err)
+			return err
 		}
-		defer func() { _ = os.RemoveAll(tmp) }()
-		db = filepath.Join(tmp, "reference.db")
+		defer cleanup()
+		db = path
 	}
 	for _, f := range []string{db, db + "-wal", db + "-shm"} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -56,6 +56,16 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	systems := fleet.All(db)
 	fmt.Fprintf(stdout, "certifying the reference (embedded SQLite) and %d simulated product versions\n", len(systems)-1)
 	return certifyFleet(ctx, systems, *out, stdout, false)
+}
+
+// tempDB returns the path of a database file named name in a new temporary folder, and a
+// function that removes the folder; verb names the command in the error.
+func tempDB(verb, name string) (string, func(), error) {
+	tmp, err := os.MkdirTemp("", "icscert-"+verb+"-")
+	if err != nil {
+		return "", nil, fmt.Errorf("%s: create a temporary folder for the database: %w", verb, err)
+	}
+	return filepath.Join(tmp, name), func() { _ = os.RemoveAll(tmp) }, nil
 }
 
 // certifyFleet certifies systems into out, writes the index page and prints the table. With
