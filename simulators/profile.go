@@ -131,8 +131,10 @@ func (p Profile) clone() Profile {
 	return p
 }
 
-// profiles is the catalogue of simulated products. Between them the non-conformant versions
-// have every quirk; wrenfold@2.0 is fully conformant and kinledger@3.4 is conformant but slow.
+// profiles is the catalogue of simulated products, each product's versions in release order.
+// Between them the non-conformant versions have every quirk; wrenfold@2.0 is fully conformant
+// and kinledger@3.4 is conformant but slow. Each product's last version fixes every quirk its
+// earlier ones had (the releases a national campaign waits for: internal/campaign).
 var profiles = []Profile{
 	{Name: "wrenfold", Vendor: "Larkspur Civic Software", Product: "Wrenfold", Version: "1.4", Quirks: []string{QuirkErrorsTextPlain}},
 	{Name: "wrenfold", Vendor: "Larkspur Civic Software", Product: "Wrenfold", Version: "2.0"},
@@ -140,20 +142,25 @@ var profiles = []Profile{
 	{Name: "kinledger", Vendor: "Mossbank Informatics", Product: "KinLedger", Version: "3.3", Quirks: []string{QuirkDatesDDMMYYYY}},
 	{Name: "kinledger", Vendor: "Mossbank Informatics", Product: "KinLedger", Version: "3.4", Quirks: []string{QuirkSlow}},
 	{Name: "kinledger", Vendor: "Mossbank Informatics", Product: "KinLedger", Version: "3.5", Quirks: []string{QuirkWebhookNoSeq, QuirkWebhookDuplicated}},
+	{Name: "kinledger", Vendor: "Mossbank Informatics", Product: "KinLedger", Version: "3.6"},
 	{Name: "tarnline", Vendor: "Tarnwick Records", Product: "Tarnline", Version: "1.0", Quirks: []string{QuirkNHSNoChecksum, QuirkNHSWithSpaces}},
 	{Name: "tarnline", Vendor: "Tarnwick Records", Product: "Tarnline", Version: "1.1", Quirks: []string{QuirkNHSWithSpaces}},
 	{Name: "tarnline", Vendor: "Tarnwick Records", Product: "Tarnline", Version: "1.2", Quirks: []string{QuirkTransferShieldDropped}},
 	{Name: "tarnline", Vendor: "Tarnwick Records", Product: "Tarnline", Version: "1.3", Quirks: []string{QuirkInboundShieldIgnored}},
+	{Name: "tarnline", Vendor: "Tarnwick Records", Product: "Tarnline", Version: "1.4"},
 	{Name: "quillmere", Vendor: "Quillmere Systems", Product: "Quillmere Case", Version: "4.0", Quirks: []string{QuirkNamesTruncated35, QuirkNamesASCIIFolded, QuirkIfMatchIgnored}},
 	{Name: "quillmere", Vendor: "Quillmere Systems", Product: "Quillmere Case", Version: "4.1", Quirks: []string{QuirkNamesTruncated35}},
 	{Name: "quillmere", Vendor: "Quillmere Systems", Product: "Quillmere Case", Version: "4.2", Quirks: []string{QuirkInboundConsentsDropped, QuirkTransferCaseRefsDropped}},
+	{Name: "quillmere", Vendor: "Quillmere Systems", Product: "Quillmere Case", Version: "4.3"},
 	{Name: "thistlegate", Vendor: "Brackenfold Technologies", Product: "Thistlegate", Version: "2.0", Quirks: []string{QuirkSensitiveDetailsLeak, QuirkEndedInvolvementsDeleted}},
 	{Name: "thistlegate", Vendor: "Brackenfold Technologies", Product: "Thistlegate", Version: "2.1", Quirks: []string{QuirkEndedInvolvementsDeleted}},
 	{Name: "thistlegate", Vendor: "Brackenfold Technologies", Product: "Thistlegate", Version: "2.2", Quirks: []string{QuirkInboundRedeliveryDuplicates}},
+	{Name: "thistlegate", Vendor: "Brackenfold Technologies", Product: "Thistlegate", Version: "2.3"},
 	{Name: "lanternwise", Vendor: "Orrery Northern", Product: "Lanternwise", Version: "0.9", Quirks: []string{QuirkErrorsTextPlain, QuirkShedNoRetryAfter}},
 	{Name: "lanternwise", Vendor: "Orrery Northern", Product: "Lanternwise", Version: "1.0", Quirks: []string{QuirkShedNoRetryAfter}},
 	{Name: "lanternwise", Vendor: "Orrery Northern", Product: "Lanternwise", Version: "1.1", Quirks: []string{QuirkWebhookUnsigned}},
 	{Name: "lanternwise", Vendor: "Orrery Northern", Product: "Lanternwise", Version: "1.2", Quirks: []string{QuirkWebhookSignedBodyOnly}},
+	{Name: "lanternwise", Vendor: "Orrery Northern", Product: "Lanternwise", Version: "1.3"},
 }
 
 // Profiles returns every simulated product version, grouped by product, oldest version first.

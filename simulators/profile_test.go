@@ -92,7 +92,7 @@ func TestLookup(t *testing.T) {
 		want          string // NAME@VERSION, "" for not found
 		reason        string
 	}{
-		{"kinledger", "", "kinledger@3.5", "no version means the latest"},
+		{"kinledger", "", "kinledger@3.6", "no version means the latest"},
 		{"kinledger", "3.2", "kinledger@3.2", "an exact version"},
 		{"kinledger@3.3", "", "kinledger@3.3", "NAME@VERSION in one string"},
 		{"KinLedger", "v3.3", "kinledger@3.3", "names ignore case and versions may start with v"},
@@ -102,7 +102,7 @@ func TestLookup(t *testing.T) {
 		{"ledgerly", "", "", "an unknown product"},
 		{"kinledger@3.5", "", "kinledger@3.5", "an exchange profile by its exact version"},
 		{"KinLedger", "v3.5", "kinledger@3.5", "an exchange profile, name and version apart"},
-		{"tarnline", "", "tarnline@1.3", "the latest, an exchange-defect version"},
+		{"tarnline", "", "tarnline@1.4", "the latest, the release that fixes the earlier defects"},
 	}
 	for _, c := range cases {
 		t.Run(c.name+"/"+c.version, func(t *testing.T) {

@@ -15,9 +15,6 @@ import (
 	"github.com/icscert/icscert/simulators"
 )
 
-// fixedTarnline is a release of Tarnline that fixes 1.2's transfer defect: a simulated product
-// with no quirk, run for real like every other.
-var fixedTarnline = simulators.Profile{Name: "tarnline", Vendor: "Tarnwick Records", Product: "Tarnline", Version: "1.4"}
 
 func profile(t *testing.T, pv string) simulators.Profile {
 	t.Helper()
@@ -50,10 +47,11 @@ func reasonCodes(c registry.CouncilReadiness) []string {
 // Tarnline in week 2. The registry's readiness must follow what the runs found.
 func TestCampaignReadinessFollowsTheRuns(t *testing.T) {
 	ctx := context.Background()
-	wren, tarn := profile(t, "wrenfold@2.0"), profile(t, "tarnline@1.2")
+	wren, tarn, fixed := profile(t, "wrenfold@2.0"), profile(t, "tarnline@1.2"), profile(t, "tarnline@1.4")
 	plan := &campaign.Plan{
 		Weeks:    3,
-		Releases: []campaign.Release{{Profile: wren, Week: 0}, {Profile: tarn, Week: 0}, {Profile: fixedTarnline, Week: 1}},
+		// tarnline@1.4 is the release that fixes 1.2's transfer defect.
+		Releases: []campaign.Release{{Profile: wren, Week: 0}, {Profile: tarn, Week: 0}, {Profile: fixed, Week: 1}},
 		Councils: []campaign.CouncilPlan{
 			{Code: "202", Product: "wrenfold", DeployWeek: 0, Lag: 1},
 			{Code: "201", Product: "tarnline", DeployWeek: 0, Lag: 1},
@@ -64,7 +62,7 @@ func TestCampaignReadinessFollowsTheRuns(t *testing.T) {
 	defer st.Close()
 	res, err := campaign.Run(ctx, campaign.Options{
 		Store: st, OutDir: t.TempDir(), Plan: plan,
-		Profiles: []simulators.Profile{wren, tarn, fixedTarnline},
+		Profiles: []simulators.Profile{wren, tarn, fixed},
 	})
 	require.NoError(t, err)
 	assert.Equal(t, 3, res.Certified, "each version certified once")
