@@ -10,7 +10,7 @@ import (
 //
 //	go test -run '^$' -bench . -benchtime 1x ./internal/interop/
 //
-// Each reports cells/s besides ns/op. BenchmarkMatrixAll (21 systems, 441 cells) runs only
+// Each reports cells/s besides ns/op. BenchmarkMatrixAll (26 systems, 676 cells) runs only
 // with ICSCERT_LONG=1; BenchmarkMatrixInContainers needs Docker and is skipped without it.
 
 // BenchmarkPair is the wall time of one cell: two conforming systems, in process, every pair
@@ -26,10 +26,10 @@ func BenchmarkMatrix(b *testing.B) {
 }
 
 // BenchmarkMatrixAll is the wall time of the whole matrix in process: the reference and every
-// simulated version (21 systems, 441 cells), DefaultParallel cells at once. ICSCERT_LONG=1.
+// simulated version (26 systems, 676 cells), DefaultParallel cells at once. ICSCERT_LONG=1.
 func BenchmarkMatrixAll(b *testing.B) {
 	if os.Getenv("ICSCERT_LONG") != "1" {
-		b.Skip("441 cells: run with ICSCERT_LONG=1")
+		b.Skip("676 cells: run with ICSCERT_LONG=1")
 	}
 	benchMatrix(b, systems(b, true))
 }

@@ -50,7 +50,7 @@ func contains(list []string, s string) bool {
 // sides: conforming pairs pass, each defective pair fails exactly the requirements its
 // sender's and receiver's quirks break, each charged to the side at fault. By default it runs
 // the pair set (kinledger@3.2 brings own-API defects that a pair meets but must not fail for);
-// with ICSCERT_LONG=1 the reference and every simulated version, 441 pairs.
+// with ICSCERT_LONG=1 the reference and every simulated version, 676 pairs.
 func TestMatrixIsExact(t *testing.T) {
 	all := os.Getenv("ICSCERT_LONG") == "1"
 	sys := systems(t, all)
