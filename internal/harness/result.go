@@ -17,8 +17,10 @@ import (
 //   - a defect of the harness or suite (undefined step, request breaking the contract…): CONFIG;
 //   - the target could not be tested (no response, a timeout): ERROR;
 //   - a failure charged only to other requirements (a contract violation the document or the
-//     fallback table attributes elsewhere): FAIL, and the scenario is linked to that
-//     requirement, whose evidence it is;
+//     fallback table attributes elsewhere): BLOCKED, and the scenario is linked to that
+//     requirement, whose evidence it is; one defect is so one failed requirement, however
+//     many scenarios it crosses (a failure that names no requirement counts against the
+//     scenario's own, and makes it FAIL);
 //   - else PASS.
 //
 // The report holds one Failure per scenario: the finding that decided the verdict, with the
@@ -112,6 +114,9 @@ func scenarioResult(sc suiteScenario, run *scenarioRun, o steps.Outcome, hasOutc
 		}
 		failure.Requirements = charged
 		failure.ChecksHeld = held && allPassed(run.steps)
+		if held && len(charged) > 0 {
+			out.Verdict = reports.Blocked
+		}
 	}
 	var more []string
 	for i, f := range findings {

@@ -218,7 +218,7 @@ func judge(c *Cell, rep *reports.Report) {
 		if sc.Verdict == reports.Skipped || sc.Verdict == reports.NotApplicable {
 			continue
 		}
-		if sc.Verdict != reports.Fail || sc.Failure == nil {
+		if (sc.Verdict != reports.Fail && sc.Verdict != reports.Blocked) || sc.Failure == nil {
 			if sc.Verdict != reports.Pass {
 				c.NotShown = append(c.NotShown, sc.ID)
 			}
