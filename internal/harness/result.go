@@ -114,7 +114,7 @@ func scenarioResult(sc suiteScenario, run *scenarioRun, o steps.Outcome, hasOutc
 		}
 		failure.Requirements = charged
 		failure.ChecksHeld = held && allPassed(run.steps)
-		if held && len(charged) > 0 {
+		if blockedBy(findings, sc.Requirements) {
 			out.Verdict = reports.Blocked
 		}
 	}
@@ -172,6 +172,25 @@ func decide(findings []steps.Finding, scenarioReqs []string) (reports.Verdict, i
 		}
 	}
 	return reports.Pass, -1
+}
+
+// blockedBy reports whether every finding is a FAIL charged only to requirements the scenario
+// does not check (scenarioReqs): the system broke another requirement on the scenario's way.
+func blockedBy(findings []steps.Finding, scenarioReqs []string) bool {
+	if len(findings) == 0 {
+		return false
+	}
+	for _, f := range findings {
+		if f.Verdict != reports.Fail || len(f.Requirements) == 0 {
+			return false
+		}
+		for _, r := range f.Requirements {
+			if slices.Contains(scenarioReqs, r) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // maxMore is how many further findings a scenario's failure message summarises.

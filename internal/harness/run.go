@@ -538,6 +538,9 @@ func quickVerdict(o steps.Outcome) (reports.Verdict, string) {
 	if i < 0 {
 		return v, ""
 	}
+	if v == reports.Fail && blockedBy(o.Findings, o.Requirements) {
+		v = reports.Blocked
+	}
 	f := o.Findings[i]
 	if f.Verdict == reports.Fail && len(f.Requirements) > 0 {
 		return v, strings.Join(f.Requirements, ", ") + ": " + f.Failure.Message
