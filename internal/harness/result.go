@@ -26,7 +26,11 @@ import (
 // The report holds one Failure per scenario: the finding that decided the verdict, with the
 // others summarised in its message. Its Requirement is empty when the failure counts against
 // all the scenario's requirements, so that the report counts it against each.
-func scenarioResult(sc suiteScenario, run *scenarioRun, o steps.Outcome, hasOutcome bool) reports.Scenario {
+//
+// Unless peerUnderTest (a pair run, in which both systems are under test), a failure the steps
+// charged to the peer (Failure.Party "peer") does not count against the target: it becomes an
+// ERROR naming the peer and what it broke, since the target could not be shown either way.
+func scenarioResult(sc suiteScenario, run *scenarioRun, o steps.Outcome, hasOutcome, peerUnderTest bool) reports.Scenario {
 	out := reports.Scenario{
 		ID:           sc.ID,
 		Name:         sc.Name,
@@ -38,6 +42,9 @@ func scenarioResult(sc suiteScenario, run *scenarioRun, o steps.Outcome, hasOutc
 		FeatureLine:  run.featureLine,
 	}
 	findings := o.Findings
+	if !peerUnderTest {
+		findings = peerErrors(findings)
+	}
 	if !hasOutcome {
 		findings = []steps.Finding{{Verdict: reports.Config, Failure: reports.Failure{
 			Message: "the scenario produced no outcome: it has no steps, or its hooks did not run",
@@ -172,6 +179,37 @@ func decide(findings []steps.Finding, scenarioReqs []string) (reports.Verdict, i
 		}
 	}
 	return reports.Pass, -1
+}
+
+// peerErrors returns findings with every FAIL charged to the peer turned into an ERROR whose
+// message names the peer, the requirements it broke and its role: in a single-system run the
+// peer is the harness's reference, and its fault is no evidence about the target.
+func peerErrors(findings []steps.Finding) []steps.Finding {
+	var out []steps.Finding
+	for i, f := range findings {
+		if f.Verdict != reports.Fail || f.Failure.Party != reports.PartyPeer {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(findings)
+		}
+		as := "in its own API"
+		if f.Failure.Role != "" {
+			as = "as " + strings.ToLower(f.Failure.Role)
+		}
+		reqs := "the scenario's requirements"
+		if len(f.Requirements) > 0 {
+			reqs = strings.Join(f.Requirements, ", ")
+		}
+		g := f
+		g.Verdict, g.Requirements = reports.Error, nil
+		g.Failure.Message = fmt.Sprintf("the peer system broke %s %s: %s", reqs, as, f.Failure.Message)
+		out[i] = g
+	}
+	if out == nil {
+		return findings
+	}
+	return out
 }
 
 // blockedBy reports whether every finding is a FAIL charged only to requirements the scenario

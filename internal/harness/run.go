@@ -81,6 +81,11 @@ type Config struct {
 	// runs, with the same Trust as the target but its own client credentials; failing to start
 	// it is a CONFIG verdict.
 	Peer *Target
+	// PeerUnderTest says the peer is a system under test too (a pair run of the interoperability
+	// matrix): failures charged to it count, with their party and role. Otherwise the peer is
+	// the harness's reference, and a failure charged to it is an ERROR naming the peer, never a
+	// FAIL of the target's requirement.
+	PeerUnderTest bool
 }
 
 // ErrNotWritten is wrapped by Run's error when the report files could not be written.
@@ -495,7 +500,7 @@ func (r *runner) collect(in *loaded, sel selection, col *collector) {
 			r.rep.Scenarios = append(r.rep.Scenarios, s)
 			continue
 		}
-		r.rep.Scenarios = append(r.rep.Scenarios, scenarioResult(sc, run, outcome, hasOutcome))
+		r.rep.Scenarios = append(r.rep.Scenarios, scenarioResult(sc, run, outcome, hasOutcome, r.cfg.PeerUnderTest))
 	}
 }
 
