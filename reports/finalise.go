@@ -160,6 +160,10 @@ func (r *Report) checkScenarios() (map[string]int, error) {
 				return nil, fmt.Errorf("%w: scenario %q: step %q: unknown status %q", ErrInvalid, s.ID, st.Text, st.Status)
 			}
 		}
+		if s.NotExercised != "" && s.Verdict == Pass {
+			return nil, fmt.Errorf("%w: scenario %q: a check not exercised cannot pass", ErrInvalid, s.ID)
+		}
+		s.Warnings = nilIfEmpty(s.Warnings)
 		if s.Tags == nil {
 			s.Tags = []string{}
 		}

@@ -137,6 +137,13 @@ type Scenario struct {
 	Duration     time.Duration `json:"durationNs"`
 	Steps        []Step        `json:"steps"`
 	Failure      *Failure      `json:"failure,omitempty"`
+	// NotExercised says why a check of the scenario proved nothing: the system never did the
+	// thing checked (a burst it shed none of). Such a scenario never passes: with nothing else
+	// found it is SKIPPED, with the attempt as its Failure's evidence.
+	NotExercised string `json:"notExercised,omitempty"`
+	// Warnings are what the scenario noticed without failing it, e.g. a member the contract
+	// does not define on a shielded record that holds none of the child's locating values.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Step is the outcome of one Gherkin step.

@@ -183,6 +183,29 @@ type Outcome struct {
 	PickleID     string
 	Requirements []string
 	Findings     []Finding
+	Remarks      []Remark
+}
+
+// Remark is something a scenario noticed that is neither a pass nor a failure.
+type Remark struct {
+	Kind    string // RemarkWarning or RemarkNotExercised
+	Message string // redacted
+	// Exchanges are the evidence behind it (a not-exercised check's last attempt).
+	Exchanges []reports.Exchange
+}
+
+// Kinds of Remark. A warning leaves the verdict alone (a vendor extension on a shielded record
+// that holds none of the child's locating values). A check not exercised means the system never
+// did the thing checked (a burst it shed none of), so the check proved nothing: a scenario whose
+// checks all held but one was not exercised is SKIPPED, saying so, never a silent PASS.
+const (
+	RemarkWarning      = "warning"
+	RemarkNotExercised = "not-exercised"
+)
+
+// Remark records a remark of the current scenario; its message is redacted here.
+func (w *World) Remark(kind, message string, exchanges ...reports.Exchange) {
+	w.remarks = append(w.remarks, Remark{Kind: kind, Message: w.suite.redactor.Text(message), Exchanges: exchanges})
 }
 
 // InitializeScenario installs the framework's hooks and every step. Pass it as godog's
@@ -231,6 +254,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 				PickleID:     p.Id,
 				Requirements: w.Requirements,
 				Findings:     w.Findings(),
+				Remarks:      append([]Remark(nil), w.remarks...),
 			})
 		}
 		w.ended = true

@@ -21,7 +21,10 @@ import (
 //     requirement, whose evidence it is; one defect is so one failed requirement, however
 //     many scenarios it crosses (a failure that names no requirement counts against the
 //     scenario's own, and makes it FAIL);
-//   - else PASS.
+//   - else PASS, unless a check was not exercised (a Remark): then SKIPPED, saying so, with
+//     the attempt as evidence.
+//
+// Warnings (Remarks) are kept on the scenario whatever its verdict.
 //
 // The report holds one Failure per scenario: the finding that decided the verdict, with the
 // others summarised in its message. Its Requirement is empty when the failure counts against
@@ -71,8 +74,27 @@ func scenarioResult(sc suiteScenario, run *scenarioRun, o steps.Outcome, hasOutc
 		}
 	}
 
+	var notExercised []string
+	var evidence []reports.Exchange
+	for _, r := range o.Remarks {
+		switch r.Kind {
+		case steps.RemarkWarning:
+			out.Warnings = append(out.Warnings, r.Message)
+		case steps.RemarkNotExercised:
+			notExercised = append(notExercised, r.Message)
+			evidence = append(evidence, r.Exchanges...)
+		}
+	}
+	out.NotExercised = strings.Join(notExercised, "; ")
+
 	var primary int
 	if out.Verdict, primary = decide(findings, sc.Requirements); out.Verdict == reports.Pass {
+		if out.NotExercised != "" {
+			// Every check held, but one proved nothing: the scenario showed its requirements
+			// neither way.
+			out.Verdict = reports.Skipped
+			out.Failure = &reports.Failure{Message: "not exercised: " + out.NotExercised, Exchanges: evidence}
+		}
 		return out
 	}
 
