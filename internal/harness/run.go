@@ -86,6 +86,10 @@ type Config struct {
 	// the harness's reference, and a failure charged to it is an ERROR naming the peer, never a
 	// FAIL of the target's requirement.
 	PeerUnderTest bool
+	// Ledger, if set, receives every personal or locating value the run generates or sends (the
+	// run redacts its reports of them), so that a caller can check the files written hold none;
+	// nil means a ledger of the run's own. Give each run its own.
+	Ledger *steps.Ledger
 }
 
 // ErrNotWritten is wrapped by Run's error when the report files could not be written.
@@ -106,7 +110,10 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	}
 	r := &runner{cfg: cfg, now: now, rep: &reports.Report{StartedAt: now(), FailOn: cfg.FailOn}}
 	r.rep.Suite.Tags = cfg.Tags
-	r.ledger = &steps.Ledger{}
+	r.ledger = cfg.Ledger
+	if r.ledger == nil {
+		r.ledger = &steps.Ledger{}
+	}
 	r.run(ctx)
 	r.rep.Target = clipTarget(r.rep.Target)
 	scrub(r.rep, steps.Redactor{Personal: cfg.Redact, Known: r.ledger})
