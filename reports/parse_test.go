@@ -152,10 +152,14 @@ func TestJUnitOneDefectOneFailure(t *testing.T) {
 	}{
 		{"A bad UPN check letter is rejected", "ID-002", "", "", "the scenario of the broken requirement fails"},
 		{"SENS-006 Shield review due", "SENS-006", "", "", "a requirement only blocked scenarios show fails once, in the run's suite"},
-		{"A valid NHS number is accepted", "", "", "BLOCKED: its own checks held, but on the way the system broke ID-002: createChild: the response breaks the contract: /upn",
-			"a blocked scenario whose checks held passes, and says what it saw"},
-		{"A search without a date of birth is refused", "", `BLOCKED by ID-002: could not create the child "Amara" to set up the scenario: refused a valid UPN`, "",
-			"a blocked scenario that stopped is skipped, naming the requirement that blocked it"},
+		{
+			"A valid NHS number is accepted", "", "", "BLOCKED: its own checks held, but on the way the system broke ID-002: createChild: the response breaks the contract: /upn",
+			"a blocked scenario whose checks held passes, and says what it saw",
+		},
+		{
+			"A search without a date of birth is refused", "", `BLOCKED by ID-002: could not create the child "Amara" to set up the scenario: refused a valid UPN`, "",
+			"a blocked scenario that stopped is skipped, naming the requirement that blocked it",
+		},
 		{"Spaces in an NHS number are ignored", "", "", "", "a passing scenario stays passing"},
 	} {
 		got, ok := cases[tc.name]

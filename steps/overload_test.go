@@ -43,8 +43,10 @@ func TestOverloadIsExercised(t *testing.T) {
 		fails        string // pointer of the failure; "" for none
 		notExercised string // the remark; "" for none
 	}{
-		{"a system that sheds nothing is not exercised, after the ramp to MaxBurst", shedEvery(0, 1, true), 64 + 128 + 256, "",
-			"the system answered every request of bursts of 64, 128, 256 at once, so how it sheds load (429 or 503 with Retry-After) was not exercised"},
+		{
+			"a system that sheds nothing is not exercised, after the ramp to MaxBurst", shedEvery(0, 1, true), 64 + 128 + 256, "",
+			"the system answered every request of bursts of 64, 128, 256 at once, so how it sheds load (429 or 503 with Retry-After) was not exercised",
+		},
 		{"a system that sheds the first burst with Retry-After passes at once", shedEvery(1, 2, true), 64, "", ""},
 		{"a system that sheds only a bigger burst is found by the ramp", shedEvery(100, 2, false), 64 + 128, "header:Retry-After", ""},
 	}

@@ -63,9 +63,9 @@ func TestShieldedRecordLeaksByValue(t *testing.T) {
 				err := check.run(w)
 				if tc.fails {
 					var ae *AssertionError
-					assert.ErrorAs(t, err, &ae, tc.reason)
+					require.ErrorAs(t, err, &ae, tc.reason)
 				} else {
-					assert.NoError(t, err, tc.reason)
+					require.NoError(t, err, tc.reason)
 				}
 				warnings := 0
 				for _, r := range w.remarks {

@@ -74,18 +74,7 @@ func scenarioResult(sc suiteScenario, run *scenarioRun, o steps.Outcome, hasOutc
 		}
 	}
 
-	var notExercised []string
-	var evidence []reports.Exchange
-	for _, r := range o.Remarks {
-		switch r.Kind {
-		case steps.RemarkWarning:
-			out.Warnings = append(out.Warnings, r.Message)
-		case steps.RemarkNotExercised:
-			notExercised = append(notExercised, r.Message)
-			evidence = append(evidence, r.Exchanges...)
-		}
-	}
-	out.NotExercised = strings.Join(notExercised, "; ")
+	evidence := remarks(&out, o.Remarks)
 
 	var primary int
 	if out.Verdict, primary = decide(findings, sc.Requirements); out.Verdict == reports.Pass {
@@ -201,6 +190,24 @@ func decide(findings []steps.Finding, scenarioReqs []string) (reports.Verdict, i
 		}
 	}
 	return reports.Pass, -1
+}
+
+// remarks sets the scenario's Warnings and NotExercised from its remarks and returns the
+// evidence of the checks not exercised.
+func remarks(out *reports.Scenario, rs []steps.Remark) []reports.Exchange {
+	var notExercised []string
+	var evidence []reports.Exchange
+	for _, r := range rs {
+		switch r.Kind {
+		case steps.RemarkWarning:
+			out.Warnings = append(out.Warnings, r.Message)
+		case steps.RemarkNotExercised:
+			notExercised = append(notExercised, r.Message)
+			evidence = append(evidence, r.Exchanges...)
+		}
+	}
+	out.NotExercised = strings.Join(notExercised, "; ")
+	return evidence
 }
 
 // peerErrors returns findings with every FAIL charged to the peer turned into an ERROR whose

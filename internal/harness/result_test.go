@@ -148,8 +148,10 @@ func TestScenarioResult(t *testing.T) {
 func TestScenarioResultPeerFault(t *testing.T) {
 	sc := suiteScenario{ID: "features/transfers.feature:9", Name: "x", Requirements: []string{"XFER-004"}, Tags: []string{"@XFER-004"}}
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	run := &scenarioRun{started: start, last: start, index: map[string]int{"a": 0},
-		steps: []reports.Step{{Keyword: "Then", Text: "the record arrives whole", Status: "failed"}}}
+	run := &scenarioRun{
+		started: start, last: start, index: map[string]int{"a": 0},
+		steps: []reports.Step{{Keyword: "Then", Text: "the record arrives whole", Status: "failed"}},
+	}
 	peer := steps.Finding{Verdict: reports.Fail, Requirements: []string{"XFER-004"}, StepID: "a", Failure: reports.Failure{
 		Message: "the consents were dropped on import", Party: reports.PartyPeer, Role: reports.RoleReceiver,
 	}}
@@ -166,18 +168,21 @@ func TestScenarioResultPeerFault(t *testing.T) {
 	}{
 		{
 			"in a single-system run the reference peer's fault is an ERROR naming the peer, not a FAIL of the target",
-			[]steps.Finding{peer}, false, reports.Error,
+			[]steps.Finding{peer},
+			false, reports.Error,
 			"the peer system broke XFER-004 as receiver: the consents were dropped on import", nil,
 		},
 		{
 			"in a pair run the peer is under test, and its fault counts with its party and role",
-			[]steps.Finding{peer}, true, reports.Fail,
+			[]steps.Finding{peer},
+			true, reports.Fail,
 			"the consents were dropped on import",
 			[]reports.Blame{{Requirement: "XFER-004", Party: reports.PartyPeer, Role: reports.RoleReceiver}},
 		},
 		{
 			"the target's own fault still fails it beside the peer's",
-			[]steps.Finding{target, peer}, false, reports.Fail,
+			[]steps.Finding{target, peer},
+			false, reports.Fail,
 			"the package lacks the shield (and 1 more: ERROR: the peer system broke XFER-004 as receiver: the consents were dropped on import)",
 			[]reports.Blame{{Requirement: "XFER-004", Party: reports.PartyTarget, Role: reports.RoleSender}},
 		},
