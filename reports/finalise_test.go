@@ -322,6 +322,11 @@ func TestFinaliseRejects(t *testing.T) {
 			`scenario "f:1" is BLOCKED but its failure names no requirement`,
 		},
 		{
+			"not exercised but passing", "a check that proved nothing must never read as a PASS",
+			func(r *Report) { r.Scenarios[0].NotExercised = "nothing was shed" },
+			`scenario "f:1": a check not exercised cannot pass`,
+		},
+		{
 			"message without verdict", "a run that ran nothing must say CONFIG or ERROR",
 			func(r *Report) { r.Scenarios, r.Message = nil, "could not start" }, "want CONFIG or ERROR",
 		},

@@ -84,7 +84,8 @@ const junitMessageLimit = 300
 // one that stopped on the way is <skipped> with a message "BLOCKED by REQ-ID: …". Every failed
 // requirement is still a failing testcase: when no FAIL scenario shows it (only blocked
 // scenarios do), the suite "icscert" holds a failing testcase of that requirement's type
-// naming the scenarios that showed it.
+// naming the scenarios that showed it. A scenario's warnings are in its <system-out>, and a
+// check not exercised makes its scenario <skipped> with a message that says so.
 //
 // A first suite "icscert" speaks for the run: its <properties> carry the verdict, the
 // headline, whether the system is conformant and whether the run was partial (with its tags).
@@ -156,6 +157,9 @@ func buildJUnit(r *Report) junitSuites {
 				}
 				c.Skipped = &junitSkipped{Message: oneLine(msg, junitMessageLimit)}
 				suite.Skipped++
+			}
+			for _, w := range s.Warnings {
+				c.SystemOut = printable(strings.TrimPrefix(c.SystemOut+"\nWARNING: "+w, "\n"))
 			}
 			suite.Cases = append(suite.Cases, c)
 			total += s.Duration
