@@ -13,7 +13,9 @@ Feature: Errors
     codes outside a code system get 422 UNKNOWN_CODE naming the code system and the version
     that /v1/meta publishes (ERR-003). A refused write changes nothing.
   - Under load a system may shed requests with 429 or 503, but always with a Retry-After in
-    seconds or as an HTTP date (ERR-004). A create repeated with the same Idempotency-Key and
+    seconds or as an HTTP date (ERR-004). The burst doubles (up to 256 at once) until the
+    system sheds something; a system that sheds nothing leaves the check not exercised, and
+    the report says so rather than pass it. A create repeated with the same Idempotency-Key and
     body returns the original answer and never makes a second record; the same key with a
     different body gets 422 IDEMPOTENCY_KEY_REUSED.
 

@@ -15,7 +15,7 @@ import (
 var ErrInvalid = errors.New("invalid report")
 
 // verdictOrder is the order in which the reports list verdicts and their counts.
-var verdictOrder = []Verdict{Pass, Fail, Error, Config, NotApplicable, NotTested, Skipped}
+var verdictOrder = []Verdict{Pass, Fail, Blocked, Error, Config, NotApplicable, NotTested, Skipped}
 
 // stepStatuses are the Cucumber step statuses that a Step may carry.
 var stepStatuses = []string{"passed", "failed", "skipped", "undefined", "pending", "ambiguous"}
@@ -38,14 +38,17 @@ var stepStatuses = []string{"passed", "failed", "skipped", "undefined", "pending
 //   - no scenarios: NOT_TESTED;
 //   - any scenario FAIL: FAIL, except that a failing scenario whose Failure names only other
 //     requirements counts as PASS for this one when its Failure says ChecksHeld, and as
-//     SKIPPED otherwise (it stopped before proving it);
+//     SKIPPED otherwise (it stopped before proving it); a BLOCKED scenario counts as FAIL for
+//     the requirements its Failure names and like such a scenario for the others;
 //   - else any scenario CONFIG: CONFIG (a fault of the harness makes every other result suspect);
 //   - else any scenario ERROR: ERROR;
 //   - else all scenarios NOT_APPLICABLE: NOT_APPLICABLE;
 //   - else any scenario PASS: PASS;
 //   - else (only SKIPPED, or SKIPPED mixed with NOT_APPLICABLE): NOT_TESTED.
 //
-// A scenario's verdict is never NOT_TESTED or INCOMPLETE: those judge requirements and runs.
+// A scenario's verdict is never NOT_TESTED or INCOMPLETE: those judge requirements and runs; a
+// requirement's is never BLOCKED, which judges scenarios. A BLOCKED scenario must have a
+// Failure that names the requirements that blocked it.
 //
 // The run verdict. A requirement blocks if its level is MUST, or SHOULD when FailOn is
 // "should"; an empty FailOn becomes "must". If the runner set Verdict to CONFIG or ERROR and
@@ -149,11 +152,18 @@ func (r *Report) checkScenarios() (map[string]int, error) {
 		if !slices.Contains(verdictOrder, s.Verdict) || s.Verdict == NotTested {
 			return nil, fmt.Errorf("%w: scenario %q: unknown verdict %q", ErrInvalid, s.ID, s.Verdict)
 		}
+		if s.Verdict == Blocked && (s.Failure == nil || (s.Failure.Requirement == "" && len(s.Failure.Requirements) == 0)) {
+			return nil, fmt.Errorf("%w: scenario %q is BLOCKED but its failure names no requirement that blocked it", ErrInvalid, s.ID)
+		}
 		for _, st := range s.Steps {
 			if !slices.Contains(stepStatuses, st.Status) {
 				return nil, fmt.Errorf("%w: scenario %q: step %q: unknown status %q", ErrInvalid, s.ID, st.Text, st.Status)
 			}
 		}
+		if s.NotExercised != "" && s.Verdict == Pass {
+			return nil, fmt.Errorf("%w: scenario %q: a check not exercised cannot pass", ErrInvalid, s.ID)
+		}
+		s.Warnings = nilIfEmpty(s.Warnings)
 		if s.Tags == nil {
 			s.Tags = []string{}
 		}
@@ -277,7 +287,10 @@ func requirementVerdict(reqID string, checks []*Scenario) Verdict {
 // verdictFor is the verdict of scenario s as evidence for requirement reqID: a failure that
 // names other requirements only is not evidence against this one.
 func verdictFor(s *Scenario, reqID string) Verdict {
-	if s.Verdict == Fail && !slices.Contains(blamed(s), reqID) {
+	if s.Verdict == Blocked && slices.Contains(blamed(s), reqID) {
+		return Fail
+	}
+	if (s.Verdict == Fail || s.Verdict == Blocked) && !slices.Contains(blamed(s), reqID) {
 		if s.Failure != nil && s.Failure.ChecksHeld {
 			return Pass
 		}

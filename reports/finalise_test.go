@@ -24,6 +24,10 @@ func TestFinaliseRequirementVerdict(t *testing.T) {
 		s.Failure.ChecksHeld = true
 		return s
 	}
+	blocked := func(s Scenario) Scenario {
+		s.Verdict = Blocked
+		return s
+	}
 	tests := []struct {
 		name      string
 		reason    string
@@ -113,6 +117,26 @@ func TestFinaliseRequirementVerdict(t *testing.T) {
 			"checks held, failure here", "ChecksHeld never hides a failure charged to R-1",
 			[]Scenario{held(failing("f:1", "", "R-1", "R-2"))},
 			Fail,
+		},
+		{
+			"blocked by this requirement", "a scenario blocked by R-1 is evidence that R-1 fails",
+			[]Scenario{blocked(failing("f:1", "R-1")), scenario("f:2", Pass, "R-1")},
+			Fail,
+		},
+		{
+			"blocked by another, checks held", "a blocked scenario whose own checks held shows R-1 passes",
+			[]Scenario{held(blocked(failing("f:1", "R-2")))},
+			Pass,
+		},
+		{
+			"blocked by another, stopped", "a blocked scenario that stopped shows R-1 neither way",
+			[]Scenario{blocked(failing("f:1", "", "R-2", "R-3"))},
+			NotTested,
+		},
+		{
+			"blocked by another beside a pass", "a blocked scenario does not undo R-1's own pass",
+			[]Scenario{blocked(failing("f:1", "R-2")), scenario("f:2", Pass, "R-1")},
+			Pass,
 		},
 	}
 	for _, tt := range tests {
@@ -291,6 +315,16 @@ func TestFinaliseRejects(t *testing.T) {
 				r.Scenarios[0].Verdict = Fail
 				r.Scenarios[0].Failure = &Failure{Requirements: []string{"R-1", "R-2"}, Message: "x"}
 			}, `failure names requirement "R-2", which the scenario does not check`,
+		},
+		{
+			"blocked by nothing", "a BLOCKED scenario must name what blocked it, or its failure would count against nothing",
+			func(r *Report) { r.Scenarios[0].Verdict, r.Scenarios[0].Failure = Blocked, &Failure{Message: "x"} },
+			`scenario "f:1" is BLOCKED but its failure names no requirement`,
+		},
+		{
+			"not exercised but passing", "a check that proved nothing must never read as a PASS",
+			func(r *Report) { r.Scenarios[0].NotExercised = "nothing was shed" },
+			`scenario "f:1": a check not exercised cannot pass`,
 		},
 		{
 			"message without verdict", "a run that ran nothing must say CONFIG or ERROR",

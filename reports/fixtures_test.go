@@ -180,6 +180,62 @@ func failuresReport(t *testing.T) *Report {
 	})
 }
 
+// blockedReport is a run in which one defect crosses many scenarios: the system breaks ID-002
+// (a scenario of its own fails), and SENS-006 only on the way through scenarios of other
+// requirements. Those scenarios are BLOCKED, not failures of their own requirements: one whose
+// own checks held passes ID-001, one that stopped shows SEARCH-002 neither way.
+func blockedReport(t *testing.T) *Report {
+	t.Helper()
+	upn := passing("features/id.feature:9", "Identity and matching", "A bad UPN check letter is rejected", "ID-002")
+	upn.Verdict, upn.Steps = Fail, steps("passed", "passed", "failed")
+	upn.Steps[2].Error = "expected status 400, got 201"
+	upn.Failure = &Failure{Requirement: "ID-002", Message: "expected status 400 INVALID_UPN, got 201 Created", Pointer: "status", Expected: "400", Actual: "201"}
+
+	violation := Exchange{
+		Operation: "createChild", Method: "POST", URL: "https://cre.acme.example/v1/children", Status: 201,
+		ResponseBody: `{"id":"c-0009","upn":"A20212345678B"}`, DurationMs: 9,
+		Violations: []string{"response body /upn: string doesn't match the pattern"},
+	}
+	held := passing("features/id.feature:12", "Identity and matching", "A valid NHS number is accepted", "ID-001", "ID-002")
+	held.Verdict, held.Steps = Blocked, steps("failed", "passed", "passed")
+	held.Steps[0].Error = "createChild: the response breaks the contract: /upn"
+	held.Failure = &Failure{
+		Requirements: []string{"ID-002"}, ChecksHeld: true,
+		Message: "createChild: the response breaks the contract: /upn", Pointer: "/upn", Exchanges: []Exchange{violation},
+	}
+	stopped := passing("features/search.feature:7", "Search", "A search without a date of birth is refused", "SEARCH-002", "ID-002")
+	stopped.Verdict, stopped.Steps = Blocked, steps("failed", "skipped", "skipped")
+	stopped.Steps[0].Error = "could not create the child \"Amara\" to set up the scenario"
+	stopped.Failure = &Failure{
+		Requirements: []string{"ID-002"},
+		Message:      "could not create the child \"Amara\" to set up the scenario: refused a valid UPN",
+		Pointer:      "status", Expected: "201 with an id", Actual: "422 INVALID_UPN", Exchanges: []Exchange{violation},
+	}
+	review := passing("features/search.feature:31", "Search", "Too many matches return no records", "SEARCH-004", "SENS-006")
+	review.Verdict, review.Steps = Blocked, steps("passed", "failed", "passed")
+	review.Steps[1].Error = "getChild: the response breaks the contract: /warnings"
+	review.Failure = &Failure{
+		Requirements: []string{"SENS-006"}, ChecksHeld: true,
+		Message: "getChild: the response breaks the contract: /warnings/0: value is not one of the allowed values",
+	}
+	warned := passing("features/sens.feature:88", "Sensitive services", "An overdue shield review raises SHIELD_REVIEW_DUE", "SENS-006")
+	warned.Warnings = []string{"the shielded record carries /vendorRef, a member the contract does not define; a client ignores it, " +
+		"and none of the child's locating values is in the record"}
+	idle := passing("features/ver.feature:3", "Versioning", "Meta publishes versions under load", "VER-003")
+	idle.Verdict, idle.NotExercised = Skipped, "the system answered every request of bursts of 64, 128, 256 at once, so how it sheds load was not exercised"
+	idle.Failure = &Failure{Message: "not exercised: " + idle.NotExercised}
+	return finalised(t, &Report{
+		Target: target(), Suite: suite(), StartedAt: started, FinishedAt: finished,
+		Requirements: catalogue(),
+		Scenarios: []Scenario{
+			upn, held, stopped, review, warned, idle,
+			passing("features/id.feature:30", "Identity and matching", "Spaces in an NHS number are ignored", "ID-001"),
+			passing("features/auth.feature:40", "Access control", "Break-glass read is flagged", "AUTH-004"),
+			passing("features/ver.feature:9", "Versioning", "Meta publishes versions", "VER-003"),
+		},
+	})
+}
+
 // configReport is a run that never started: the target file was wrong.
 func configReport(t *testing.T) *Report {
 	t.Helper()
@@ -201,4 +257,5 @@ var fixtures = []struct {
 	{"all-pass", "a conformant run shows PASS and NOT_APPLICABLE apart, with no evidence section", allPassReport},
 	{"failures", "failures, an error and hostile evidence must be reported in full and stay inert", failuresReport},
 	{"config", "a run that never started must not look green, and must say why", configReport},
+	{"blocked", "one defect crossing many scenarios is one failed requirement and one failing testcase per requirement, the rest BLOCKED", blockedReport},
 }

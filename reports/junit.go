@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +54,7 @@ type junitCase struct {
 	Failure   *junitProblem `xml:"failure,omitempty"`
 	Error     *junitProblem `xml:"error,omitempty"`
 	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
 }
 
 type junitProblem struct {
@@ -76,6 +78,14 @@ const junitMessageLimit = 300
 // Pointer, expected and actual values, the first recorded exchange and the failed step. ERROR
 // and CONFIG scenarios have an <error> of that type, and SKIPPED and NOT_APPLICABLE ones a
 // <skipped> whose message starts with the verdict.
+//
+// One defect is one failure. A BLOCKED scenario is not a failure of its own: one whose own
+// checks all held passes, with the finding that charged another requirement in <system-out>;
+// one that stopped on the way is <skipped> with a message "BLOCKED by REQ-ID: …". Every failed
+// requirement is still a failing testcase: when no FAIL scenario shows it (only blocked
+// scenarios do), the suite "icscert" holds a failing testcase of that requirement's type
+// naming the scenarios that showed it. A scenario's warnings are in its <system-out>, and a
+// check not exercised makes its scenario <skipped> with a message that says so.
 //
 // A first suite "icscert" speaks for the run: its <properties> carry the verdict, the
 // headline, whether the system is conformant and whether the run was partial (with its tags).
@@ -133,6 +143,13 @@ func buildJUnit(r *Report) junitSuites {
 				c.Error = junitFailure(s, reqs)
 				c.Error.Type = string(s.Verdict)
 				suite.Errors++
+			case Blocked:
+				if s.Failure != nil && s.Failure.ChecksHeld {
+					c.SystemOut = printable(blockedNote(s, ": its own checks held, but on the way the system broke"))
+					break
+				}
+				c.Skipped = &junitSkipped{Message: oneLine(blockedNote(s, " by"), junitMessageLimit)}
+				suite.Skipped++
 			case Skipped, NotApplicable:
 				msg := string(s.Verdict)
 				if why := reason(s); why != "" {
@@ -140,6 +157,9 @@ func buildJUnit(r *Report) junitSuites {
 				}
 				c.Skipped = &junitSkipped{Message: oneLine(msg, junitMessageLimit)}
 				suite.Skipped++
+			}
+			for _, w := range s.Warnings {
+				c.SystemOut = printable(strings.TrimPrefix(c.SystemOut+"\nWARNING: "+w, "\n"))
 			}
 			suite.Cases = append(suite.Cases, c)
 			total += s.Duration
@@ -187,6 +207,27 @@ func junitRunSuite(r *Report, timestamp string) junitSuite {
 			},
 		})
 	}
+	for _, req := range r.Requirements {
+		if req.Verdict != Fail || shownFailing(r, req.ID) {
+			continue
+		}
+		var by strings.Builder
+		for _, id := range req.Scenarios {
+			if s := scenarioByID(r, id); s != nil && verdictFor(s, req.ID) == Fail {
+				fmt.Fprintf(&by, "- %s (%s): %s\n", s.Name, s.ID, reason(s))
+			}
+		}
+		run.Failures++
+		run.Cases = append(run.Cases, junitCase{
+			Classname: "icscert", Name: printable(req.ID + " " + req.Title), Time: seconds(0),
+			Failure: &junitProblem{
+				Message: oneLine(req.ID+" failed: "+firstLine(by.String()), junitMessageLimit),
+				Type:    printable(req.ID),
+				Text: printable(fmt.Sprintf("Requirement: %s (%s) %s\nThe system broke it on the way through "+
+					"these scenarios, which it blocked:\n%s", req.ID, req.Level, req.Text, by.String())),
+			},
+		})
+	}
 	var untested strings.Builder
 	for _, req := range r.Requirements {
 		if req.Verdict == NotTested && r.blocks(req) {
@@ -207,6 +248,37 @@ func junitRunSuite(r *Report, timestamp string) junitSuite {
 	}
 	run.Tests = len(run.Cases)
 	return run
+}
+
+// blockedNote says which requirements blocked scenario s and why, after the words how.
+func blockedNote(s *Scenario, how string) string {
+	return fmt.Sprintf("%s%s %s: %s", Blocked, how, strings.Join(blamed(s), ", "), reason(s))
+}
+
+// shownFailing reports whether a FAIL scenario of r counts against requirement id.
+func shownFailing(r *Report, id string) bool {
+	for i := range r.Scenarios {
+		if s := &r.Scenarios[i]; s.Verdict == Fail && slices.Contains(blamed(s), id) {
+			return true
+		}
+	}
+	return false
+}
+
+// scenarioByID returns the scenario of r with id, or nil.
+func scenarioByID(r *Report, id string) *Scenario {
+	for i := range r.Scenarios {
+		if r.Scenarios[i].ID == id {
+			return &r.Scenarios[i]
+		}
+	}
+	return nil
+}
+
+// firstLine returns s up to its first newline, without the list marker.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return strings.TrimPrefix(line, "- ")
 }
 
 // junitFailure describes why scenario s did not pass, typed by the requirement it breaks.

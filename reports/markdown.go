@@ -125,10 +125,41 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		}
 		b.WriteString("\n</details>\n")
 	}
+	writeMarkdownRemarks(&b, r)
 	if _, err := w.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("write markdown: %w", err)
 	}
 	return nil
+}
+
+// writeMarkdownRemarks lists the checks that were not exercised and the warnings, each with its
+// scenario, at most mdErrorRows of each.
+func writeMarkdownRemarks(b *bytes.Buffer, r *Report) {
+	var notExercised, warnings []string
+	for _, s := range r.Scenarios {
+		if s.NotExercised != "" {
+			notExercised = append(notExercised, fmt.Sprintf("- %s (%s): %s", md(s.Name, mdTextLimit), md(s.ID, mdTextLimit), md(s.NotExercised, mdReasonLimit)))
+		}
+		for _, w := range s.Warnings {
+			warnings = append(warnings, fmt.Sprintf("- %s (%s): %s", md(s.Name, mdTextLimit), md(s.ID, mdTextLimit), md(w, mdReasonLimit)))
+		}
+	}
+	for _, list := range []struct {
+		title string
+		lines []string
+	}{{"Not exercised", notExercised}, {"Warnings", warnings}} {
+		if len(list.lines) == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "\n### %s (%d)\n\n", list.title, len(list.lines))
+		for i, line := range list.lines {
+			if i == mdErrorRows {
+				fmt.Fprintf(b, "- and %d more: see report.html\n", len(list.lines)-i)
+				break
+			}
+			b.WriteString(line + "\n")
+		}
+	}
 }
 
 // mdReason is the one-line, escaped reason for req's verdict, naming the deciding scenario.

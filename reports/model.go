@@ -15,8 +15,9 @@ import "time"
 // Schema returns. Bump the major version on any incompatible change; a minor version only adds
 // fields or verdict values, so a reader must treat a verdict it does not know as not passing.
 // 1.1 added the verdicts NOT_TESTED and INCOMPLETE and the fields headline and partial; 1.2
-// added a failure's party and role (which of two exchanging systems is at fault).
-const SchemaVersion = "1.2"
+// added a failure's party and role (which of two exchanging systems is at fault); 1.3 added the
+// scenario verdict BLOCKED and a scenario's notExercised.
+const SchemaVersion = "1.3"
 
 // Verdict is the outcome of a run, a requirement or a scenario.
 type Verdict string
@@ -30,9 +31,17 @@ type Verdict string
 // before they proved it. SKIPPED is a scenario that did not run. INCOMPLETE is a run verdict
 // only: nothing failed, but a requirement whose failure would block conformance was not tested,
 // so the run cannot call the system conformant.
+//
+// BLOCKED is a scenario verdict only: on the scenario's way the system broke another
+// requirement (a set-up step it failed, or a response the contract charges elsewhere), which the
+// scenario's Failure names. The scenario counts as FAIL against the requirements its Failure
+// names and only against them; for its own requirements it is PASS when Failure.ChecksHeld (its
+// own checks all held) and otherwise shows nothing either way. One defect is so one failure,
+// however many scenarios it crosses.
 const (
 	Pass          Verdict = "PASS"
 	Fail          Verdict = "FAIL"
+	Blocked       Verdict = "BLOCKED"
 	NotApplicable Verdict = "NOT_APPLICABLE"
 	NotTested     Verdict = "NOT_TESTED"
 	Skipped       Verdict = "SKIPPED"
@@ -128,6 +137,13 @@ type Scenario struct {
 	Duration     time.Duration `json:"durationNs"`
 	Steps        []Step        `json:"steps"`
 	Failure      *Failure      `json:"failure,omitempty"`
+	// NotExercised says why a check of the scenario proved nothing: the system never did the
+	// thing checked (a burst it shed none of). Such a scenario never passes: with nothing else
+	// found it is SKIPPED, with the attempt as its Failure's evidence.
+	NotExercised string `json:"notExercised,omitempty"`
+	// Warnings are what the scenario noticed without failing it, e.g. a member the contract
+	// does not define on a shielded record that holds none of the child's locating values.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Step is the outcome of one Gherkin step.

@@ -50,6 +50,7 @@ type parsedCase struct {
 	Skipped *struct {
 		Message string `xml:"message,attr"`
 	} `xml:"skipped"`
+	SystemOut string `xml:"system-out"`
 }
 
 func TestJUnitParsesBack(t *testing.T) {
@@ -87,11 +88,21 @@ func TestJUnitParsesBack(t *testing.T) {
 			n := r.Summary.Scenarios
 			runError := boolCount(r.Message != "" && (r.Verdict == Config || r.Verdict == Error))
 			untested := boolCount(strings.Contains(r.Headline, "not tested"))
-			assert.Equal(t, len(r.Scenarios)+runError+untested, got.Tests,
-				"one testcase per scenario, plus one for a run that never started and one for untested requirements")
-			assert.Equal(t, n[Fail]+untested, got.Failures, "failures are the FAIL scenarios and the untested requirements")
+			var onlyBlocked, stopped int // failed requirements no FAIL scenario shows; BLOCKED scenarios that stopped
+			for _, req := range r.Requirements {
+				onlyBlocked += boolCount(req.Verdict == Fail && !shownFailing(r, req.ID))
+			}
+			for _, s := range r.Scenarios {
+				stopped += boolCount(s.Verdict == Blocked && !s.Failure.ChecksHeld)
+			}
+			assert.Equal(t, len(r.Scenarios)+runError+untested+onlyBlocked, got.Tests,
+				"one testcase per scenario, plus one for a run that never started, one for untested requirements "+
+					"and one for each failed requirement that only blocked scenarios show")
+			assert.Equal(t, n[Fail]+untested+onlyBlocked, got.Failures,
+				"failures are the FAIL scenarios, the untested requirements and the failed requirements only blocked scenarios show")
 			assert.Equal(t, n[Error]+n[Config]+runError, got.Errors, "errors are the ERROR and CONFIG scenarios and the run")
-			assert.Equal(t, n[Skipped]+n[NotApplicable], skipped, "skipped are the SKIPPED and NOT_APPLICABLE scenarios")
+			assert.Equal(t, n[Skipped]+n[NotApplicable]+stopped, skipped,
+				"skipped are the SKIPPED and NOT_APPLICABLE scenarios and the BLOCKED ones that stopped")
 			require.NotEmpty(t, got.Suites)
 			assert.Equal(t, "icscert", got.Suites[0].Name, "the first suite speaks for the run")
 			if runError == 1 {
@@ -105,6 +116,57 @@ func TestJUnitParsesBack(t *testing.T) {
 				assert.Equal(t, r.Headline, last.Failure.Message, "the failure's message is the headline")
 			}
 		})
+	}
+}
+
+// TestJUnitOneDefectOneFailure: a defect that crosses many scenarios makes one failing testcase
+// per requirement it breaks, not one per scenario it crossed.
+func TestJUnitOneDefectOneFailure(t *testing.T) {
+	r := blockedReport(t)
+	var b bytes.Buffer
+	require.NoError(t, WriteJUnit(&b, r))
+	var got parsedSuites
+	require.NoError(t, xml.Unmarshal(b.Bytes(), &got))
+
+	type row struct {
+		failure, skipped, out string
+	}
+	cases := map[string]row{}
+	for _, s := range got.Suites {
+		for _, c := range s.Cases {
+			var rw row
+			if c.Failure != nil {
+				rw.failure = c.Failure.Type
+			}
+			if c.Skipped != nil {
+				rw.skipped = c.Skipped.Message
+			}
+			rw.out = c.SystemOut
+			cases[c.Name] = rw
+		}
+	}
+	assert.Equal(t, 3, got.Failures, "ID-002 and SENS-006 are broken: two failing testcases, whatever the scenarios they crossed, "+
+		"and one for the requirement left untested")
+	for _, tc := range []struct {
+		name, failure, skipped, out, reason string
+	}{
+		{"A bad UPN check letter is rejected", "ID-002", "", "", "the scenario of the broken requirement fails"},
+		{"SENS-006 Shield review due", "SENS-006", "", "", "a requirement only blocked scenarios show fails once, in the run's suite"},
+		{
+			"A valid NHS number is accepted", "", "", "BLOCKED: its own checks held, but on the way the system broke ID-002: createChild: the response breaks the contract: /upn",
+			"a blocked scenario whose checks held passes, and says what it saw",
+		},
+		{
+			"A search without a date of birth is refused", "", `BLOCKED by ID-002: could not create the child "Amara" to set up the scenario: refused a valid UPN`, "",
+			"a blocked scenario that stopped is skipped, naming the requirement that blocked it",
+		},
+		{"Spaces in an NHS number are ignored", "", "", "", "a passing scenario stays passing"},
+	} {
+		got, ok := cases[tc.name]
+		require.True(t, ok, "testcase %q: %s", tc.name, tc.reason)
+		assert.Equal(t, tc.failure, got.failure, "%s: failure type: %s", tc.name, tc.reason)
+		assert.Equal(t, tc.skipped, got.skipped, "%s: skipped: %s", tc.name, tc.reason)
+		assert.Equal(t, tc.out, got.out, "%s: system-out: %s", tc.name, tc.reason)
 	}
 }
 

@@ -85,9 +85,9 @@ func truncate(s string, limit int) string {
 }
 
 // hasEvidence reports whether a scenario or requirement with verdict v did not pass for a
-// reason that the reports show evidence for: FAIL, ERROR or CONFIG.
+// reason that the reports show evidence for: FAIL, BLOCKED, ERROR or CONFIG.
 func hasEvidence(v Verdict) bool {
-	return v == Fail || v == Error || v == Config
+	return v == Fail || v == Blocked || v == Error || v == Config
 }
 
 // failedStepIndex returns the index of the first step of s that failed, or -1.

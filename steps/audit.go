@@ -229,6 +229,7 @@ type accountabilityNotes struct {
 	snapshot      []AuditEvent         // audit events read before tampering attempts (AUDIT-003)
 	idem          *idemCreate          // the idempotent create being retried (ERR-004)
 	burst         []*Response          // answers to a burst of requests (ERR-004, VER-002)
+	burstSizes    []int                // the sizes of the bursts sent, in order (ERR-004 ramps them)
 	event         *AuditEvent          // the audit event the latest audit step found
 	update        *Response            // the answer to the latest update (VER-001)
 	patched       []string             // the members the latest update sent

@@ -56,6 +56,8 @@ type Response struct {
 	Operation     string // OpenAPI operationId, "" when the route is not in the contract
 	CorrelationID string // the X-Correlation-ID the request carried
 	Exchange      reports.Exchange
+	// sent is the request body as sent, unredacted; nil for none.
+	sent []byte
 
 	doc     any
 	docErr  error
@@ -379,6 +381,7 @@ func (w *World) complete(p *outgoing) (*Response, error) {
 		Body:          respBody,
 		Operation:     result.Operation,
 		CorrelationID: req.Header.Get("X-Correlation-ID"),
+		sent:          body,
 	}
 
 	var requestDefects []string

@@ -3,7 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,47 +22,59 @@ var shieldedMembers = map[string]bool{
 	"parentsCarers": true, "shielding": true,
 }
 
-// locatingStrings returns what a child's record must not disclose while shielded: the
-// address, identifier values, former family names and parents' contact details it was created
-// with, and any address it was given since.
-func (w *World) locatingStrings(ctx context.Context, alias string) ([]string, error) {
+// locatingStrings returns every locating value the harness stored for a child, which its record
+// must not disclose anywhere, under any member name, while shielded: the address, identifier
+// values, former names and parents' contact details it was created with, any address it was
+// given since, and the organisations and contacts of its involvements (school, GP) the
+// scenario added.
+func (w *World) locatingStrings(alias string) ([]string, error) {
 	c, err := w.Child(alias)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	var walk func(v any, keep bool)
-	walk = func(v any, keep bool) {
+	var walk func(v any)
+	walk = func(v any) {
 		switch n := v.(type) {
 		case map[string]any:
 			for _, x := range n {
-				walk(x, keep)
+				walk(x)
 			}
 		case []any:
 			for _, x := range n {
-				walk(x, keep)
+				walk(x)
 			}
 		case string:
-			if keep && n != "" {
+			if n != "" {
 				out = append(out, n)
 			}
 		}
 	}
 	for _, ptr := range []string{"/address", "/identifiers", "/formerNames"} {
 		if v, ok, _ := Lookup(c.Sent, ptr); ok {
-			walk(v, true)
+			walk(v)
 		}
 	}
 	if parents, ok, _ := Lookup(c.Sent, "/parentsCarers"); ok {
 		if list, ok := parents.([]any); ok {
 			for _, p := range list {
 				if ct, ok, _ := Lookup(p, "/contact"); ok {
-					walk(ct, true)
+					walk(ct)
 				}
 			}
 		}
 	}
-	out = append(out, WorldFrom(ctx).records.extra[alias]...)
+	for _, inv := range w.records.byKind["involvement"] {
+		if inv.Child != alias {
+			continue
+		}
+		for _, ptr := range []string{"/organisation", "/practitioner/contact"} {
+			if v, ok, _ := Lookup(any(inv.Body), ptr); ok {
+				walk(v)
+			}
+		}
+	}
+	out = append(out, w.records.extra[alias]...)
 	// Leave out code values and short strings that a T1 field could hold by chance.
 	kept := out[:0]
 	for _, s := range out {
@@ -70,7 +82,96 @@ func (w *World) locatingStrings(ctx context.Context, alias string) ([]string, er
 			kept = append(kept, s)
 		}
 	}
-	return kept, nil
+	slices.Sort(kept)
+	return slices.Compact(kept), nil
+}
+
+// knownShieldingMembers and knownParentMembers are the members of Shielding and RelatedPerson in
+// the contract; others are extensions a client ignores.
+var (
+	knownShieldingMembers = map[string]bool{"shielded": true, "since": true, "reviewDue": true, "reasonCode": true}
+	knownParentMembers    = map[string]bool{"name": true, "relationship": true, "hasParentalResponsibility": true, "contact": true}
+)
+
+// expectShieldedIdentity checks that the latest response, the record of the shielded child alias
+// as someone other than its council's management reads it, shows only its identity (SENS-004):
+// none of the locating values the harness stored for the child anywhere in the body, under any
+// member name; no member of the contract beyond identity; the shield as the flag alone; parents
+// and carers by name and relationship only. A member the contract does not define is a vendor
+// extension the contract allows: a warning, not a failure.
+func (w *World) expectShieldedIdentity(alias string) error {
+	r, err := w.Response()
+	if err != nil {
+		return err
+	}
+	if r.Status != 200 {
+		return Failf("status", "200", strconv.Itoa(r.Status)+problemHint(r), "the shielded record could not be read")
+	}
+	doc, _ := r.JSON()
+	rec, ok := doc.(map[string]any)
+	if !ok {
+		return Failf("", "a ChildRecord object", "a body that is not a JSON object", "the record cannot be read")
+	}
+	texts, err := w.locatingStrings(alias)
+	if err != nil {
+		return err
+	}
+	// Leaks are found by value, under any key: the contract lets a response carry members
+	// a client does not know, so an unknown member is a warning unless it holds a
+	// locating value, which the check below finds wherever it is.
+	if err := w.ExpectNoneOfTexts("the locating details of the shielded child "+strconv.Quote(alias), texts...); err != nil {
+		return err
+	}
+	var extensions []string
+	for _, k := range memberNames(rec) {
+		switch {
+		case shieldedMembers[k]:
+		case knownRecordMembers[k]:
+			return Failf("/"+k, absent, Render(rec[k]), "a shielded record shows %q, which only its council's management may see", k)
+		default:
+			extensions = append(extensions, k)
+		}
+	}
+	sh, ok := rec["shielding"].(map[string]any)
+	if !ok || sh["shielded"] != true {
+		return Failf("/shielding", `{"shielded":true}`, memberOrAbsent(rec, "shielding"), "a shielded record must show the shield and nothing about it")
+	}
+	for _, k := range memberNames(sh) {
+		switch {
+		case k == "shielded":
+		case knownShieldingMembers[k]:
+			return Failf("/shielding/"+k, absent, Render(sh[k]), "a shielded record must show the shield and nothing about it")
+		default:
+			extensions = append(extensions, "shielding/"+k)
+		}
+	}
+	if parents, ok := rec["parentsCarers"].([]any); ok {
+		for i, p := range parents {
+			pm, _ := p.(map[string]any)
+			for _, k := range memberNames(pm) {
+				switch {
+				case k == "name" || k == "relationship":
+				case knownParentMembers[k]:
+					return Failf(fmt.Sprintf("/parentsCarers/%d/%s", i, k), absent, Render(pm[k]),
+						"a shielded record shows parents and carers by name and relationship only")
+				default:
+					extensions = append(extensions, fmt.Sprintf("parentsCarers/%d/%s", i, k))
+				}
+			}
+		}
+	}
+	for _, k := range extensions {
+		w.Remark(RemarkWarning, extensionWarning("", k))
+	}
+	return nil
+}
+
+// extensionWarning is the warning a shielded record's member that the contract does not define
+// raises: a client ignores it, and the value check found none of the child's locating values
+// in it or anywhere else.
+func extensionWarning(at, k string) string {
+	return fmt.Sprintf("the shielded record carries %s/%s, a member the contract does not define; a client ignores it, "+
+		"and none of the child's locating values is in the record", at, k)
 }
 
 // shieldedStatus reads whether a child's record is shielded, as the management of its
@@ -280,48 +381,7 @@ func registerShielding(sc glossary) {
 			return nil
 		})
 	define(sc, `^the response shows only the identity of the shielded child "([^"]+)"$`, func(ctx context.Context, alias string) error {
-		w := WorldFrom(ctx)
-		r, err := w.Response()
-		if err != nil {
-			return err
-		}
-		if r.Status != 200 {
-			return Failf("status", "200", strconv.Itoa(r.Status)+problemHint(r), "the shielded record could not be read")
-		}
-		doc, _ := r.JSON()
-		rec, ok := doc.(map[string]any)
-		if !ok {
-			return Failf("", "a ChildRecord object", "a body that is not a JSON object", "the record cannot be read")
-		}
-		keys := make([]string, 0, len(rec))
-		for k := range rec {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if !shieldedMembers[k] {
-				return Failf("/"+k, absent, Render(rec[k]), "a shielded record shows %q, which only its council's management may see", k)
-			}
-		}
-		if sh, ok := rec["shielding"].(map[string]any); !ok || sh["shielded"] != true || len(sh) != 1 {
-			return Failf("/shielding", `{"shielded":true}`, memberOrAbsent(rec, "shielding"), "a shielded record must show the shield and nothing about it")
-		}
-		if parents, ok := rec["parentsCarers"].([]any); ok {
-			for i, p := range parents {
-				pm, _ := p.(map[string]any)
-				for k, v := range pm {
-					if k != "name" && k != "relationship" {
-						return Failf(fmt.Sprintf("/parentsCarers/%d/%s", i, k), absent, Render(v),
-							"a shielded record shows parents and carers by name and relationship only")
-					}
-				}
-			}
-		}
-		texts, err := w.locatingStrings(ctx, alias)
-		if err != nil {
-			return err
-		}
-		return w.ExpectNoneOfTexts("the locating details of the shielded child "+strconv.Quote(alias), texts...)
+		return WorldFrom(ctx).expectShieldedIdentity(alias)
 	})
 	define(sc, `^the response shows the name, gender and date of birth of "([^"]+)"$`, func(ctx context.Context, alias string) error {
 		w := WorldFrom(ctx)

@@ -2,7 +2,9 @@ package steps
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/cucumber/godog"
 
 	"github.com/icscert/icscert/fixtures"
+	"github.com/icscert/icscert/internal/ident"
 	"github.com/icscert/icscert/internal/sink"
 	"github.com/icscert/icscert/reports"
 	"github.com/icscert/icscert/spec"
@@ -180,6 +183,29 @@ type Outcome struct {
 	PickleID     string
 	Requirements []string
 	Findings     []Finding
+	Remarks      []Remark
+}
+
+// Remark is something a scenario noticed that is neither a pass nor a failure.
+type Remark struct {
+	Kind    string // RemarkWarning or RemarkNotExercised
+	Message string // redacted
+	// Exchanges are the evidence behind it (a not-exercised check's last attempt).
+	Exchanges []reports.Exchange
+}
+
+// Kinds of Remark. A warning leaves the verdict alone (a vendor extension on a shielded record
+// that holds none of the child's locating values). A check not exercised means the system never
+// did the thing checked (a burst it shed none of), so the check proved nothing: a scenario whose
+// checks all held but one was not exercised is SKIPPED, saying so, never a silent PASS.
+const (
+	RemarkWarning      = "warning"
+	RemarkNotExercised = "not-exercised"
+)
+
+// Remark records a remark of the current scenario; its message is redacted here.
+func (w *World) Remark(kind, message string, exchanges ...reports.Exchange) {
+	w.remarks = append(w.remarks, Remark{Kind: kind, Message: w.suite.redactor.Text(message), Exchanges: exchanges})
 }
 
 // InitializeScenario installs the framework's hooks and every step. Pass it as godog's
@@ -228,6 +254,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 				PickleID:     p.Id,
 				Requirements: w.Requirements,
 				Findings:     w.Findings(),
+				Remarks:      append([]Remark(nil), w.remarks...),
 			})
 		}
 		w.ended = true
@@ -238,11 +265,108 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	Register(sc)
 }
 
-// classify turns the error a step ended with into a Finding, and records it.
+// classify turns the error a step ended with into a Finding, and records it. A failure that
+// the system's refusal of a valid request explains is charged to the rule the refusal names
+// (chargeRefusal), not to the scenario's own requirements: the scenario was blocked by it.
 func (w *World) classify(st *godog.Step, err error) {
 	f := w.finding(err)
 	f.StepID, f.StepText = st.Id, st.Text
+	w.chargeRefusal(&f, string(st.Type) == "Context")
 	w.Record(f)
+}
+
+// SetUpRules name, for each problem code a system may refuse a request with, the requirement
+// whose rule that code enforces. A set-up step (Given) the system refused with one of them
+// (every field error sharing it, for VALIDATION_FAILED) sent a valid request the harness built
+// to the contract, so the system broke that rule: the step's failure is charged to that
+// requirement.
+var SetUpRules = map[string]string{
+	"INVALID_NHS_NUMBER":  "ID-001",
+	"INVALID_UPN":         "ID-002",
+	"INVALID_LA_CODE":     "ID-003",
+	"LA_TERMINATED":       "ID-003",
+	"DUPLICATE_CANDIDATE": "ID-005",
+	"UNKNOWN_CODE":        "ERR-003",
+	"UNKNOWN_PROPERTY":    "ERR-003",
+}
+
+// identifierChecks are the refusals the harness can check itself, in any step: a refusal of an
+// identifier that every field error points at, in the request as sent, and that passes the
+// harness's own validator, is the system breaking that identifier's rule.
+var identifierChecks = map[string]struct {
+	requirement string
+	valid       func(string) bool
+}{
+	"INVALID_NHS_NUMBER": {"ID-001", func(v string) bool { return ident.CheckNHS(v) == nil }},
+	"INVALID_UPN":        {"ID-002", func(v string) bool { return ident.CheckUPN(v, nil) == nil }},
+}
+
+// chargeRefusal charges f, a failure the step charged to the scenario's own requirements, to
+// the rule named by the system's refusal of the step's request (the latest response) when that
+// refusal was wrong: an identifier the harness's own validator finds valid (any step), or any
+// rule of SetUpRules in a set-up step.
+func (w *World) chargeRefusal(f *Finding, setUp bool) {
+	if f.Verdict != reports.Fail || f.Source != "scenario" || w.Last == nil {
+		return
+	}
+	r := w.Last
+	if r.Status < 400 || r.Status > 499 {
+		return
+	}
+	code, pointers := refusalCode(r)
+	req := ""
+	if chk, ok := identifierChecks[code]; ok && len(pointers) > 0 && validAt(r.sent, pointers, chk.valid) {
+		req = chk.requirement
+	} else if setUp && len(w.exchanges) > w.stepExchanges {
+		req = SetUpRules[code]
+	}
+	if req == "" {
+		return
+	}
+	f.Requirements, f.Source = []string{req}, "refusal:"+code
+	f.Failure.Message = fmt.Sprintf("the system refused a valid request with %s, breaking %s: %s", code, req, f.Failure.Message)
+}
+
+// refusalCode returns the code refusal r names, its problem code or, for VALIDATION_FAILED, the
+// code every field error shares, and the pointers of its field errors. It returns "" when the
+// field errors disagree.
+func refusalCode(r *Response) (string, []string) {
+	c, _ := r.At("/code")
+	code, _ := c.(string)
+	errs, _ := r.At("/errors")
+	list, _ := errs.([]any)
+	var pointers []string
+	shared := ""
+	for _, e := range list {
+		m, _ := e.(map[string]any)
+		fc, _ := m["code"].(string)
+		p, _ := m["pointer"].(string)
+		if fc == "" || (shared != "" && fc != shared) {
+			return "", nil
+		}
+		shared = fc
+		pointers = append(pointers, p)
+	}
+	if code == "VALIDATION_FAILED" || (code != "" && shared != "" && shared != code) {
+		code = shared
+	}
+	return code, pointers
+}
+
+// validAt reports whether the JSON body holds, at every pointer, a string that valid accepts.
+func validAt(body []byte, pointers []string, valid func(string) bool) bool {
+	var doc any
+	if len(body) == 0 || json.Unmarshal(body, &doc) != nil {
+		return false
+	}
+	for _, p := range pointers {
+		v, ok, err := Lookup(doc, p)
+		s, isString := v.(string)
+		if err != nil || !ok || !isString || !valid(s) {
+			return false
+		}
+	}
+	return true
 }
 
 // finding turns an error of the current step into a Finding.

@@ -55,6 +55,7 @@ type World struct {
 
 	exchanges []reports.Exchange
 	findings  []Finding
+	remarks   []Remark // warnings and checks not exercised (Remark)
 	stepID    string
 	stepText  string
 	// stepExchanges is how many exchanges there were when the current step began.

@@ -170,7 +170,7 @@ func printSummary(w io.Writer, rep *reports.Report, out string, written bool) {
 }
 
 func counts(m map[reports.Verdict]int) string {
-	order := []reports.Verdict{reports.Pass, reports.Fail, reports.Error, reports.Config, reports.NotApplicable, reports.NotTested, reports.Skipped}
+	order := []reports.Verdict{reports.Pass, reports.Fail, reports.Blocked, reports.Error, reports.Config, reports.NotApplicable, reports.NotTested, reports.Skipped}
 	s := ""
 	for _, v := range order {
 		if m[v] == 0 {

@@ -48,6 +48,12 @@ func TestRunSmokeAgainstReference(t *testing.T) {
 	rep, err := Run(context.Background(), Config{Target: referenceTarget(t), OutDir: out, Redact: true})
 	require.NoError(t, err)
 	for _, s := range rep.Scenarios {
+		if s.NotExercised != "" {
+			// The reference sheds only above 256 requests in flight, which the overload
+			// check's ramp may not reach: it must then say the check proved nothing.
+			assert.Equal(t, reports.Skipped, s.Verdict, "%s %s: a check not exercised never passes", s.ID, s.Name)
+			continue
+		}
 		assert.Equal(t, reports.Pass, s.Verdict, "%s %s: %+v", s.ID, s.Name, s.Failure)
 	}
 	assertNothingFailed(t, rep)

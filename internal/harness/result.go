@@ -17,14 +17,23 @@ import (
 //   - a defect of the harness or suite (undefined step, request breaking the contract…): CONFIG;
 //   - the target could not be tested (no response, a timeout): ERROR;
 //   - a failure charged only to other requirements (a contract violation the document or the
-//     fallback table attributes elsewhere): FAIL, and the scenario is linked to that
-//     requirement, whose evidence it is;
-//   - else PASS.
+//     fallback table attributes elsewhere): BLOCKED, and the scenario is linked to that
+//     requirement, whose evidence it is; one defect is so one failed requirement, however
+//     many scenarios it crosses (a failure that names no requirement counts against the
+//     scenario's own, and makes it FAIL);
+//   - else PASS, unless a check was not exercised (a Remark): then SKIPPED, saying so, with
+//     the attempt as evidence.
+//
+// Warnings (Remarks) are kept on the scenario whatever its verdict.
 //
 // The report holds one Failure per scenario: the finding that decided the verdict, with the
 // others summarised in its message. Its Requirement is empty when the failure counts against
 // all the scenario's requirements, so that the report counts it against each.
-func scenarioResult(sc suiteScenario, run *scenarioRun, o steps.Outcome, hasOutcome bool) reports.Scenario {
+//
+// Unless peerUnderTest (a pair run, in which both systems are under test), a failure the steps
+// charged to the peer (Failure.Party "peer") does not count against the target: it becomes an
+// ERROR naming the peer and what it broke, since the target could not be shown either way.
+func scenarioResult(sc suiteScenario, run *scenarioRun, o steps.Outcome, hasOutcome, peerUnderTest bool) reports.Scenario {
 	out := reports.Scenario{
 		ID:           sc.ID,
 		Name:         sc.Name,
@@ -36,6 +45,9 @@ func scenarioResult(sc suiteScenario, run *scenarioRun, o steps.Outcome, hasOutc
 		FeatureLine:  run.featureLine,
 	}
 	findings := o.Findings
+	if !peerUnderTest {
+		findings = peerErrors(findings)
+	}
 	if !hasOutcome {
 		findings = []steps.Finding{{Verdict: reports.Config, Failure: reports.Failure{
 			Message: "the scenario produced no outcome: it has no steps, or its hooks did not run",
@@ -62,8 +74,16 @@ func scenarioResult(sc suiteScenario, run *scenarioRun, o steps.Outcome, hasOutc
 		}
 	}
 
+	evidence := remarks(&out, o.Remarks)
+
 	var primary int
 	if out.Verdict, primary = decide(findings, sc.Requirements); out.Verdict == reports.Pass {
+		if out.NotExercised != "" {
+			// Every check held, but one proved nothing: the scenario showed its requirements
+			// neither way.
+			out.Verdict = reports.Skipped
+			out.Failure = &reports.Failure{Message: "not exercised: " + out.NotExercised, Exchanges: evidence}
+		}
 		return out
 	}
 
@@ -112,6 +132,9 @@ func scenarioResult(sc suiteScenario, run *scenarioRun, o steps.Outcome, hasOutc
 		}
 		failure.Requirements = charged
 		failure.ChecksHeld = held && allPassed(run.steps)
+		if blockedBy(findings, sc.Requirements) {
+			out.Verdict = reports.Blocked
+		}
 	}
 	var more []string
 	for i, f := range findings {
@@ -167,6 +190,74 @@ func decide(findings []steps.Finding, scenarioReqs []string) (reports.Verdict, i
 		}
 	}
 	return reports.Pass, -1
+}
+
+// remarks sets the scenario's Warnings and NotExercised from its remarks and returns the
+// evidence of the checks not exercised.
+func remarks(out *reports.Scenario, rs []steps.Remark) []reports.Exchange {
+	var notExercised []string
+	var evidence []reports.Exchange
+	for _, r := range rs {
+		switch r.Kind {
+		case steps.RemarkWarning:
+			out.Warnings = append(out.Warnings, r.Message)
+		case steps.RemarkNotExercised:
+			notExercised = append(notExercised, r.Message)
+			evidence = append(evidence, r.Exchanges...)
+		}
+	}
+	out.NotExercised = strings.Join(notExercised, "; ")
+	return evidence
+}
+
+// peerErrors returns findings with every FAIL charged to the peer turned into an ERROR whose
+// message names the peer, the requirements it broke and its role: in a single-system run the
+// peer is the harness's reference, and its fault is no evidence about the target.
+func peerErrors(findings []steps.Finding) []steps.Finding {
+	var out []steps.Finding
+	for i, f := range findings {
+		if f.Verdict != reports.Fail || f.Failure.Party != reports.PartyPeer {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(findings)
+		}
+		as := "in its own API"
+		if f.Failure.Role != "" {
+			as = "as " + strings.ToLower(f.Failure.Role)
+		}
+		reqs := "the scenario's requirements"
+		if len(f.Requirements) > 0 {
+			reqs = strings.Join(f.Requirements, ", ")
+		}
+		g := f
+		g.Verdict, g.Requirements = reports.Error, nil
+		g.Failure.Message = fmt.Sprintf("the peer system broke %s %s: %s", reqs, as, f.Failure.Message)
+		out[i] = g
+	}
+	if out == nil {
+		return findings
+	}
+	return out
+}
+
+// blockedBy reports whether every finding is a FAIL charged only to requirements the scenario
+// does not check (scenarioReqs): the system broke another requirement on the scenario's way.
+func blockedBy(findings []steps.Finding, scenarioReqs []string) bool {
+	if len(findings) == 0 {
+		return false
+	}
+	for _, f := range findings {
+		if f.Verdict != reports.Fail || len(f.Requirements) == 0 {
+			return false
+		}
+		for _, r := range f.Requirements {
+			if slices.Contains(scenarioReqs, r) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // maxMore is how many further findings a scenario's failure message summarises.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/icscert/icscert/reports"
 	"github.com/icscert/icscert/steps"
@@ -51,15 +52,37 @@ func TestScenarioResult(t *testing.T) {
 			[]string{"passed", "failed"},
 		},
 		{
-			"a violation charged elsewhere fails the scenario, names and links that requirement, fails its step, and says the scenario's own checks held",
+			"a violation charged elsewhere blocks the scenario, names and links that requirement, fails its step, and says the scenario's own checks held",
 			run("passed", "passed"),
 			[]steps.Finding{fail("a", "READ-004")},
 			false,
-			reports.Fail,
+			reports.Blocked,
 			[]string{"READ-004"},
 			true,
 			[]string{"READ-001", "READ-004"},
 			[]string{"failed", "passed"},
+		},
+		{
+			"a set-up step that failed on a rule charged elsewhere blocks the scenario, whose own checks did not run",
+			run("failed", "skipped"),
+			[]steps.Finding{fail("a", "ID-002")},
+			false,
+			reports.Blocked,
+			[]string{"ID-002"},
+			false,
+			[]string{"READ-001", "ID-002"},
+			[]string{"failed", "skipped"},
+		},
+		{
+			"a failure that names no requirement counts against the scenario's own, and fails it",
+			run("passed", "failed"),
+			[]steps.Finding{fail("a", "READ-004"), fail("b")},
+			false,
+			reports.Fail,
+			[]string{"READ-001", "READ-004"},
+			false,
+			[]string{"READ-001", "READ-004"},
+			[]string{"failed", "failed"},
 		},
 		{
 			"an own failure and one charged elsewhere both count", run("passed", "failed"),
@@ -98,7 +121,7 @@ func TestScenarioResult(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.reason, func(t *testing.T) {
-			got := scenarioResult(sc, c.run, steps.Outcome{Findings: c.findings}, !c.noOutcome)
+			got := scenarioResult(sc, c.run, steps.Outcome{Findings: c.findings}, !c.noOutcome, true)
 			assert.Equal(t, c.verdict, got.Verdict, c.reason)
 			assert.Equal(t, c.links, got.Requirements, c.reason)
 			assert.Equal(t, time.Second, got.Duration)
@@ -116,6 +139,61 @@ func TestScenarioResult(t *testing.T) {
 				}
 				assert.Equal(t, c.stepStatus, statuses, c.reason)
 			}
+		})
+	}
+}
+
+// TestScenarioResultPeerFault: a failure charged to the peer counts against the target only when
+// the peer is under test too (a pair run); otherwise it is an ERROR naming the peer.
+func TestScenarioResultPeerFault(t *testing.T) {
+	sc := suiteScenario{ID: "features/transfers.feature:9", Name: "x", Requirements: []string{"XFER-004"}, Tags: []string{"@XFER-004"}}
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	run := &scenarioRun{
+		started: start, last: start, index: map[string]int{"a": 0},
+		steps: []reports.Step{{Keyword: "Then", Text: "the record arrives whole", Status: "failed"}},
+	}
+	peer := steps.Finding{Verdict: reports.Fail, Requirements: []string{"XFER-004"}, StepID: "a", Failure: reports.Failure{
+		Message: "the consents were dropped on import", Party: reports.PartyPeer, Role: reports.RoleReceiver,
+	}}
+	target := steps.Finding{Verdict: reports.Fail, Requirements: []string{"XFER-004"}, StepID: "a", Failure: reports.Failure{
+		Message: "the package lacks the shield", Party: reports.PartyTarget, Role: reports.RoleSender,
+	}}
+	cases := []struct {
+		reason        string
+		findings      []steps.Finding
+		peerUnderTest bool
+		verdict       reports.Verdict
+		message       string
+		blame         []reports.Blame
+	}{
+		{
+			"in a single-system run the reference peer's fault is an ERROR naming the peer, not a FAIL of the target",
+			[]steps.Finding{peer},
+			false, reports.Error,
+			"the peer system broke XFER-004 as receiver: the consents were dropped on import", nil,
+		},
+		{
+			"in a pair run the peer is under test, and its fault counts with its party and role",
+			[]steps.Finding{peer},
+			true, reports.Fail,
+			"the consents were dropped on import",
+			[]reports.Blame{{Requirement: "XFER-004", Party: reports.PartyPeer, Role: reports.RoleReceiver}},
+		},
+		{
+			"the target's own fault still fails it beside the peer's",
+			[]steps.Finding{target, peer},
+			false, reports.Fail,
+			"the package lacks the shield (and 1 more: ERROR: the peer system broke XFER-004 as receiver: the consents were dropped on import)",
+			[]reports.Blame{{Requirement: "XFER-004", Party: reports.PartyTarget, Role: reports.RoleSender}},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.reason, func(t *testing.T) {
+			got := scenarioResult(sc, run, steps.Outcome{Findings: c.findings}, true, c.peerUnderTest)
+			assert.Equal(t, c.verdict, got.Verdict, c.reason)
+			require.NotNil(t, got.Failure)
+			assert.Equal(t, c.message, got.Failure.Message, c.reason)
+			assert.Equal(t, c.blame, got.Failure.Blame, c.reason)
 		})
 	}
 }

@@ -81,6 +81,15 @@ type Config struct {
 	// runs, with the same Trust as the target but its own client credentials; failing to start
 	// it is a CONFIG verdict.
 	Peer *Target
+	// PeerUnderTest says the peer is a system under test too (a pair run of the interoperability
+	// matrix): failures charged to it count, with their party and role. Otherwise the peer is
+	// the harness's reference, and a failure charged to it is an ERROR naming the peer, never a
+	// FAIL of the target's requirement.
+	PeerUnderTest bool
+	// Ledger, if set, receives every personal or locating value the run generates or sends (the
+	// run redacts its reports of them), so that a caller can check the files written hold none;
+	// nil means a ledger of the run's own. Give each run its own.
+	Ledger *steps.Ledger
 }
 
 // ErrNotWritten is wrapped by Run's error when the report files could not be written.
@@ -101,7 +110,10 @@ func Run(ctx context.Context, cfg Config) (*reports.Report, error) {
 	}
 	r := &runner{cfg: cfg, now: now, rep: &reports.Report{StartedAt: now(), FailOn: cfg.FailOn}}
 	r.rep.Suite.Tags = cfg.Tags
-	r.ledger = &steps.Ledger{}
+	r.ledger = cfg.Ledger
+	if r.ledger == nil {
+		r.ledger = &steps.Ledger{}
+	}
 	r.run(ctx)
 	r.rep.Target = clipTarget(r.rep.Target)
 	scrub(r.rep, steps.Redactor{Personal: cfg.Redact, Known: r.ledger})
@@ -495,7 +507,7 @@ func (r *runner) collect(in *loaded, sel selection, col *collector) {
 			r.rep.Scenarios = append(r.rep.Scenarios, s)
 			continue
 		}
-		r.rep.Scenarios = append(r.rep.Scenarios, scenarioResult(sc, run, outcome, hasOutcome))
+		r.rep.Scenarios = append(r.rep.Scenarios, scenarioResult(sc, run, outcome, hasOutcome, r.cfg.PeerUnderTest))
 	}
 }
 
@@ -537,6 +549,9 @@ func quickVerdict(o steps.Outcome) (reports.Verdict, string) {
 	v, i := decide(o.Findings, o.Requirements)
 	if i < 0 {
 		return v, ""
+	}
+	if v == reports.Fail && blockedBy(o.Findings, o.Requirements) {
+		v = reports.Blocked
 	}
 	f := o.Findings[i]
 	if f.Verdict == reports.Fail && len(f.Requirements) > 0 {

@@ -211,9 +211,9 @@ func TestRunVerdicts(t *testing.T) {
 			requirements: map[string]reports.Verdict{"VER-003": reports.Fail, "ERR-001": reports.NotTested},
 		},
 		{
-			reason:       "a missing X-Correlation-ID fails ERR-001, not the requirement the scenarios check",
+			reason:       "a missing X-Correlation-ID fails ERR-001, not the requirement the scenarios check, which it blocks",
 			target:       fakeTarget{noCorrelation: true},
-			scenarios:    map[reports.Verdict]int{reports.Fail: 6, reports.NotApplicable: 1, reports.Skipped: 1, reports.Config: 1},
+			scenarios:    map[reports.Verdict]int{reports.Blocked: 6, reports.NotApplicable: 1, reports.Skipped: 1, reports.Config: 1},
 			requirements: map[string]reports.Verdict{"VER-003": reports.Config, "ERR-001": reports.Fail},
 		},
 	}

@@ -188,7 +188,7 @@ func runCell(ctx context.Context, sender, receiver System, outDir string) Cell {
 		return c
 	}
 	start := time.Now()
-	cfg := harness.Config{Target: sender.Target, Peer: receiver.Target, Tags: PairTags, Redact: true}
+	cfg := harness.Config{Target: sender.Target, Peer: receiver.Target, PeerUnderTest: true, Tags: PairTags, Redact: true}
 	if outDir != "" {
 		cfg.OutDir = filepath.Join(outDir, CellDir(sender.Name, receiver.Name))
 		c.Evidence = filepath.ToSlash(filepath.Join(CellDir(sender.Name, receiver.Name), "report.html"))
@@ -218,7 +218,7 @@ func judge(c *Cell, rep *reports.Report) {
 		if sc.Verdict == reports.Skipped || sc.Verdict == reports.NotApplicable {
 			continue
 		}
-		if sc.Verdict != reports.Fail || sc.Failure == nil {
+		if (sc.Verdict != reports.Fail && sc.Verdict != reports.Blocked) || sc.Failure == nil {
 			if sc.Verdict != reports.Pass {
 				c.NotShown = append(c.NotShown, sc.ID)
 			}
