@@ -15,7 +15,6 @@ import (
 	"github.com/icscert/icscert/simulators"
 )
 
-
 func profile(t *testing.T, pv string) simulators.Profile {
 	t.Helper()
 	p, ok := simulators.Lookup(pv, "")
@@ -49,7 +48,7 @@ func TestCampaignReadinessFollowsTheRuns(t *testing.T) {
 	ctx := context.Background()
 	wren, tarn, fixed := profile(t, "wrenfold@2.0"), profile(t, "tarnline@1.2"), profile(t, "tarnline@1.4")
 	plan := &campaign.Plan{
-		Weeks:    3,
+		Weeks: 3,
 		// tarnline@1.4 is the release that fixes 1.2's transfer defect.
 		Releases: []campaign.Release{{Profile: wren, Week: 0}, {Profile: tarn, Week: 0}, {Profile: fixed, Week: 1}},
 		Councils: []campaign.CouncilPlan{
