@@ -84,9 +84,12 @@ func Project(points []Point, total int, deadline time.Time, window int) (Forecas
 		f.Projected = min(max(last.Value, 0), total)
 		f.Method = fmt.Sprintf("the deadline is not after the last point (%s): its count stands", last.At.Format(time.DateOnly))
 	} else {
-		at := my + slope*(deadline.Sub(last.At).Hours()/week.Hours()-mx)
+		// From the last count, at the trend's rate: a forecast never starts below where the
+		// programme already is (a fitted line's own value at the last point may be far from
+		// it after a jump).
+		at := float64(last.Value) + slope*deadline.Sub(last.At).Hours()/week.Hours()
 		f.Projected = int(math.Max(0, math.Min(float64(total), math.Floor(at+1e-9))))
-		f.Method = fmt.Sprintf("least-squares line over the last %d weekly points (%+.2f councils a week), evaluated at the deadline, rounded down and clipped to [0, %d]", len(pts), slope, total)
+		f.Method = fmt.Sprintf("the last count (%d) plus the least-squares trend over the last %d weekly points (%+.2f councils a week) until the deadline, rounded down and clipped to [0, %d]", last.Value, len(pts), slope, total)
 	}
 	f.Miss = total - f.Projected
 	return f, nil
