@@ -40,6 +40,9 @@ import (
 	"github.com/icscert/icscert/steps"
 )
 
+// deliverPath is the route of a package delivery (operation deliverInboundTransfer).
+const deliverPath = "/v1/inbound/transfers"
+
 // Defaults of Options.
 const (
 	// DefaultMaxBody bounds each body kept as evidence.
@@ -413,6 +416,11 @@ func (p *Proxy) forward(c *call) {
 	p.mu.Lock()
 	if k := p.keys[c.ex.IdempotencyKey]; k != nil && c.ex.IdempotencyKey != "" {
 		k.forwarded++
+	}
+	if c.req.Method == http.MethodPost && c.req.URL.Path == deliverPath {
+		// Kept before the receiver sees it: whoever learns from the receiver that the
+		// package arrived finds it here too.
+		p.keepPackage(c.body)
 	}
 	p.mu.Unlock()
 	resp, err := p.client.Do(out)

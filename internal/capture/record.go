@@ -97,9 +97,6 @@ func (p *Proxy) finish(c *call, start time.Time) {
 	if k := p.keys[c.ex.IdempotencyKey]; k != nil && c.ex.IdempotencyKey != "" {
 		findings = append(findings, p.idempotency(c, k, hash)...)
 	}
-	if c.ex.Operation == opDeliver && c.ex.Forwarded > 0 {
-		p.keepPackage(c.body)
-	}
 	for _, f := range findings {
 		f.Exchange = c.ex.Seq
 		if len(p.findings) >= p.opts.MaxFindings {
