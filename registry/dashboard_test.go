@@ -5,12 +5,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/icscert/icscert/internal/browsertest"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -18,22 +19,6 @@ import (
 
 	"github.com/icscert/icscert/registry"
 )
-
-// browserPath finds Chromium as reports/browser_test.go does: skip without one, unless
-// ICSCERT_REQUIRE_BROWSER=1.
-func browserPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("ICSCERT_REQUIRE_BROWSER") == "1" {
-		t.Fatal("no chromium on PATH, and ICSCERT_REQUIRE_BROWSER=1 requires the browser test")
-	}
-	t.Skip("no chromium, chromium-browser or google-chrome on PATH; set ICSCERT_REQUIRE_BROWSER=1 to make this a failure")
-	return ""
-}
 
 // screenshotDir is where the dashboard test leaves its screenshots: $ICSCERT_TEST_OUT or the
 // system temporary folder, under icscert-dashboard.
@@ -52,7 +37,7 @@ func screenshotDir(t *testing.T) string {
 // councils, Hearthstone 1.0 still deployed and failing) both served by the registry and
 // written as static files, and checks the figures against the registry's readiness.
 func TestDashboardInBrowser(t *testing.T) {
-	exe := browserPath(t)
+	exe := browsertest.Path(t)
 	c := runCampaign(t, 16)
 	ctx := context.Background()
 	asOf := c.Week(5).Add(time.Hour)

@@ -3,12 +3,12 @@ package reports
 import (
 	"context"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/icscert/icscert/internal/browsertest"
 
 	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
@@ -18,23 +18,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// browserPath returns the first Chromium or Chrome binary on PATH. With no browser it skips
-// the test, or fails it when ICSCERT_REQUIRE_BROWSER=1 (as CI sets it).
-func browserPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
-	}
-	const why = "no chromium, chromium-browser or google-chrome on PATH (apt-get install chromium)"
-	if os.Getenv("ICSCERT_REQUIRE_BROWSER") == "1" {
-		t.Fatal(why + ", and ICSCERT_REQUIRE_BROWSER=1 requires the browser test")
-	}
-	t.Skip(why + "; set ICSCERT_REQUIRE_BROWSER=1 to make this a failure")
-	return ""
-}
 
 // pageEvents records what a tab fetched and complained about.
 type pageEvents struct {
@@ -81,7 +64,7 @@ func openTab(t *testing.T, browser context.Context, page string, scripts bool) (
 }
 
 func TestHTMLInBrowser(t *testing.T) {
-	exe := browserPath(t)
+	exe := browsertest.Path(t)
 
 	dir := t.TempDir()
 	require.NoError(t, WriteAll(dir, failuresReport(t)))

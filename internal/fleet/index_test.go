@@ -4,11 +4,12 @@ import (
 	"context"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/icscert/icscert/internal/browsertest"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -31,22 +32,6 @@ func screenshotDir(t *testing.T) string {
 	return dir
 }
 
-// browser returns the path of Chromium, skipping the test without one unless
-// ICSCERT_REQUIRE_BROWSER=1 (CI), which makes a missing browser a failure.
-func browser(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("ICSCERT_REQUIRE_BROWSER") == "1" {
-		t.Fatal("no chromium on PATH, and ICSCERT_REQUIRE_BROWSER=1 requires the browser test")
-	}
-	t.Skip("no chromium on PATH (apt-get install chromium); ICSCERT_REQUIRE_BROWSER=1 makes this a failure")
-	return ""
-}
-
 // TestIndexPageInBrowser certifies a real failing system (kinledger@3.3, which breaks
 // READ-004), writes the index beside two made-up results (a conformant one and a hostile name),
 // and opens the pages in headless Chromium. The index speaks to an official: it counts the
@@ -56,7 +41,7 @@ func browser(t *testing.T) string {
 // its failed requirements first, by title, and scenarios by name. Screenshots of report.html and
 // index.html are saved to out/screenshots for people to look at.
 func TestIndexPageInBrowser(t *testing.T) {
-	exe := browser(t)
+	exe := browsertest.Path(t)
 	p, ok := simulators.Lookup("kinledger@3.3", "")
 	require.True(t, ok)
 	dir := t.TempDir()
